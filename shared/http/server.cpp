@@ -1,0 +1,171 @@
+#include "shared/http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+namespace lifeline::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+bhttp::response<bhttp::string_body> to_beast(const Response& r, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "lifeline");
+  if (!r.body.empty() || r.status != 204) res.set(bhttp::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = r.body;
+  res.keep_alive(keep_alive && !r.close);
+  res.prepare_payload();
+  return res;
+}
+}  // namespace
+
+class Server::Connection {
+ public:
+  explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+};
+
+Server::Server(asio::io_context& io, Handler handler, ServerLimits limits, const Logger& log)
+    : io_(io), handler_(std::move(handler)), limits_(limits), log_(log), acceptor_(io) {}
+
+Server::~Server() = default;
+
+Result<std::uint16_t> Server::listen(const HostPort& address) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address.host == "" ? "0.0.0.0" : address.host, ec);
+  if (ec) return make_error("bad_address", "cannot listen on \"" + address.host + "\": not an IP address");
+  tcp::endpoint ep{ip, address.port};
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_error("listen_failed", "cannot listen on " + address.host + ":" +
+                                           std::to_string(address.port) + ": " + ec.message());
+  return acceptor_.local_endpoint().port();
+}
+
+void Server::start() {
+  asio::co_spawn(io_, accept_loop(), [this](std::exception_ptr e) {
+    if (e) log_.error("http accept loop ended by an exception");
+  });
+}
+
+void Server::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (Connection* c : connections_) {
+    c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    c->stream.cancel();
+  }
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  while (!stopped_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kAwait);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopped_) co_return;
+      // EMFILE and friends: log and keep going; the limit is the operator's to raise.
+      log_.warn("accept failed", {{"error", ec.message()}});
+      continue;
+    }
+    if (connections_.size() >= limits_.max_connections) {
+      ++rejected_;
+      socket.close(ec);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    connections_.insert(conn.get());
+    asio::co_spawn(io_, serve(conn), [this, raw = conn.get()](std::exception_ptr e) {
+      connections_.erase(raw);
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log_.error("http connection ended by an exception", {{"error", ex.what()}});
+        }
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
+  beast::flat_buffer buffer{limits_.max_header_bytes};
+  boost::system::error_code ec;
+  std::string remote;
+  {
+    auto ep = conn->stream.socket().remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  bool first = true;
+  while (!stopped_) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+    // An idle keep-alive connection waits up to idle_timeout for its next request.
+    conn->stream.expires_after(first && buffer.size() == 0 ? limits_.request_timeout : limits_.idle_timeout);
+    first = false;
+    auto [rec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser, kAwait);
+    if (!rec) {
+      conn->stream.expires_after(limits_.request_timeout);
+      std::tie(rec, n) = co_await bhttp::async_read(conn->stream, buffer, parser, kAwait);
+    }
+    if (rec) {
+      Response err;
+      if (rec == bhttp::error::body_limit) {
+        err = json_error(413, "body_too_large",
+                         "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
+      } else if (rec == bhttp::error::header_limit) {
+        err = json_error(431, "headers_too_large",
+                         "request headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
+      } else if (rec == bhttp::error::end_of_stream || rec == beast::error::timeout ||
+                 rec == asio::error::operation_aborted || rec == asio::error::connection_reset ||
+                 rec == asio::error::eof) {
+        break;
+      } else {
+        err = json_error(400, "bad_request", "malformed HTTP request: " + rec.message());
+      }
+      err.close = true;
+      auto res = to_beast(err, 11, false);
+      conn->stream.expires_after(limits_.request_timeout);
+      co_await bhttp::async_write(conn->stream, res, kAwait);
+      break;
+    }
+    auto& breq = parser.get();
+    Request req;
+    req.method = std::string(breq.method_string());
+    std::string_view target = breq.target();
+    auto q = target.find('?');
+    req.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+    req.content_type = std::string(breq[bhttp::field::content_type]);
+    req.authorization = std::string(breq[bhttp::field::authorization]);
+    req.body = std::move(breq.body());
+    req.remote = remote;
+    bool keep_alive = breq.keep_alive();
+    unsigned version = breq.version();
+    conn->stream.expires_never();  // the handler may wait (group commit); it bounds itself
+    Response resp = co_await handler_(std::move(req));
+    auto res = to_beast(resp, version, keep_alive && !stopped_);
+    conn->stream.expires_after(limits_.request_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(conn->stream, res, kAwait);
+    if (wec || !res.keep_alive()) break;
+  }
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn->stream.close();
+}
+
+}  // namespace lifeline::http

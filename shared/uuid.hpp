@@ -1,0 +1,22 @@
+#pragma once
+// UUID helpers: validation of run ids, random ids (v4) for events, and name-based
+// ids (v5) for Prefect transition ids that must be the same on every retry.
+
+#include <string>
+#include <string_view>
+
+namespace lifeline {
+
+// True for the canonical 8-4-4-4-12 hex form (either case).
+bool is_uuid(std::string_view text);
+
+// Lower-case canonical form; `text` must satisfy is_uuid.
+std::string normalize_uuid(std::string_view text);
+
+// A random (version 4) UUID.
+std::string uuid_v4();
+
+// A name-based (version 5, SHA-1) UUID of `name` in namespace `ns` (a canonical UUID).
+std::string uuid_v5(std::string_view ns, std::string_view name);
+
+}  // namespace lifeline

@@ -1,0 +1,133 @@
+#include "shared/http/server.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <future>
+#include <thread>
+
+using namespace lifeline;
+namespace asio = boost::asio;
+
+namespace {
+
+// Runs a Server on its own io_context thread for the duration of a test.
+class ServerFixture : public ::testing::Test {
+ protected:
+  void start(http::ServerLimits limits = {}) {
+    server_ = std::make_unique<http::Server>(
+        io_,
+        [this](http::Request req) -> asio::awaitable<http::Response> {
+          if (req.path == "/slow") {
+            // A handler that waits without holding the thread, as a group commit does.
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+            co_await t.async_wait(asio::use_awaitable);
+          }
+          ++requests_;
+          http::Response r;
+          r.body = "{\"method\":\"" + req.method + "\",\"path\":\"" + req.path + "\",\"q\":\"" +
+                   req.query_param("state") + "\",\"len\":" + std::to_string(req.body.size()) + "}";
+          co_return r;
+        },
+        limits, log_);
+    auto port = server_->listen({"127.0.0.1", 0});
+    ASSERT_TRUE(port.ok()) << port.error().message;
+    port_ = *port;
+    server_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    if (server_) asio::post(io_, [this] { server_->stop(); });
+    if (thread_.joinable()) thread_.join();
+  }
+
+  SystemClock clock_;
+  Logger log_{clock_, "test", LogLevel::error};
+  asio::io_context io_;
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+  std::atomic<int> requests_{0};
+};
+
+TEST_F(ServerFixture, ServesRequestsOnOneKeepAliveConnection) {
+  start();
+  httplib::Client cli("127.0.0.1", port_);
+  cli.set_keep_alive(true);
+  for (int i = 0; i < 5; ++i) {
+    auto res = cli.Put("/v1/leases/x?state=active", "{\"a\":1}", "application/json");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->body, "{\"method\":\"PUT\",\"path\":\"/v1/leases/x\",\"q\":\"active\",\"len\":7}");
+  }
+  EXPECT_EQ(requests_.load(), 5);
+  // All five went over one connection, which is still open.
+  std::promise<std::size_t> conns;
+  asio::post(io_, [&] { conns.set_value(server_->connection_count()); });
+  EXPECT_EQ(conns.get_future().get(), 1u);
+}
+
+TEST_F(ServerFixture, HandlersMayWaitWithoutBlockingOthers) {
+  start();
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    clients.emplace_back([&] {
+      httplib::Client cli("127.0.0.1", port_);
+      auto res = cli.Get("/slow");
+      if (res && res->status == 200) ++ok;
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 8);
+}
+
+TEST_F(ServerFixture, RejectsOversizedBodiesAndHeaders) {
+  http::ServerLimits limits;
+  limits.max_body_bytes = 1024;
+  limits.max_header_bytes = 2048;
+  start(limits);
+  httplib::Client cli("127.0.0.1", port_);
+  auto big = cli.Put("/v1/leases/x", std::string(4096, 'a'), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_NE(big->body.find("\"error\":\"body_too_large\""), std::string::npos);
+  httplib::Client cli2("127.0.0.1", port_);
+  httplib::Headers h{{"X-Filler", std::string(4096, 'b')}};
+  auto hdr = cli2.Get("/healthz", h);
+  ASSERT_TRUE(hdr);
+  EXPECT_EQ(hdr->status, 431);
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(ServerFixture, AnswersMalformedRequestsWith400) {
+  start();
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  std::string garbage = "THIS IS NOT HTTP\r\n\r\n";
+  asio::write(s, asio::buffer(garbage));
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[1024];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+}
+
+TEST_F(ServerFixture, StopClosesIdleConnectionsSoRunReturns) {
+  start();
+  httplib::Client cli("127.0.0.1", port_);
+  cli.set_keep_alive(true);
+  ASSERT_TRUE(cli.Get("/healthz"));
+  asio::post(io_, [this] { server_->stop(); });
+  thread_.join();  // returns only if every connection coroutine ended
+  SUCCEED();
+}
+
+}  // namespace
