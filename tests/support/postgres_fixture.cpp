@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,7 +71,10 @@ TempPostgres::TempPostgres() : bindir_(find_bindir()) {
   start();
 }
 
+TempPostgres::TempPostgres(External, std::uint16_t port) : port_(port), running_(true), external_(true) {}
+
 TempPostgres::~TempPostgres() {
+  if (external_) return;
   try {
     if (running_) stop();
   } catch (...) {
@@ -89,6 +93,7 @@ void TempPostgres::run_as_owner(const std::string& cmd) const {
 }
 
 void TempPostgres::start() {
+  if (external_) throw std::logic_error("TempPostgres::start on the shared external cluster");
   // Small shared_buffers and connection limits keep many test clusters cheap; fsync stays on.
   std::string opts = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
                      " -c unix_socket_directories=" + dir_ + " -c max_connections=300" +
@@ -109,11 +114,13 @@ void TempPostgres::start() {
 }
 
 void TempPostgres::stop() {
+  if (external_) throw std::logic_error("TempPostgres::stop on the shared external cluster");
   run_as_owner(bindir_ + "/pg_ctl -D " + shell_quote(dir_ + "/data") + " -m fast -w -t 60 -s stop");
   running_ = false;
 }
 
 void TempPostgres::kill() {
+  if (external_) throw std::logic_error("TempPostgres::kill on the shared external cluster");
   std::ifstream pidfile(dir_ + "/data/postmaster.pid");
   pid_t pid = 0;
   pidfile >> pid;
@@ -128,7 +135,9 @@ std::string TempPostgres::uri(const std::string& db) const {
 }
 
 std::string TempPostgres::create_database() {
-  std::string name = "lifeline_test_" + std::to_string(getpid()) + "_" + std::to_string(++db_counter_);
+  // Unique across processes sharing one cluster: pid, a counter and the time.
+  std::string name = "lifeline_test_" + std::to_string(getpid()) + "_" + std::to_string(++db_counter_) + "_" +
+                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
   exec("CREATE DATABASE " + name);
   return uri(name);
 }
@@ -158,7 +167,11 @@ std::string TempPostgres::query_value(const std::string& sql, const std::string&
 }
 
 TempPostgres& TempPostgres::shared() {
-  static TempPostgres instance;  // test-binary lifetime; stopped at exit
+  if (const char* port = std::getenv("LIFELINE_TEST_PG_PORT"); port != nullptr && *port != '\0') {
+    static TempPostgres external(External{}, static_cast<std::uint16_t>(std::stoi(port)));
+    return external;
+  }
+  static TempPostgres instance;  // process lifetime; stopped at exit
   return instance;
 }
 

@@ -33,10 +33,15 @@ class TempPostgres {
   bool running() const { return running_; }
   const std::string& dir() const { return dir_; }
 
-  // One cluster per test binary, started on first use (gtest environments are optional).
+  // One cluster per test process, started on first use. When LIFELINE_TEST_PG_PORT is set
+  // (tools/test.sh starts one cluster for the whole run), it is that cluster instead, and
+  // stop/kill/start are refused: tests that restart PostgreSQL construct their own.
   static TempPostgres& shared();
 
  private:
+  struct External {};
+  TempPostgres(External, std::uint16_t port);
+  bool external_ = false;
   void run_as_owner(const std::string& cmd) const;
   std::string dir_;
   std::string bindir_;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour of lifeline.
+#   tools/build.sh [release|asan|tsan] [extra cmake args...]
+# Build trees: build (release), build-asan, build-tsan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour=${1:-release}
+shift || true
+case "$flavour" in
+  release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIFELINE_SANITIZE=ON -DLIFELINE_BUILD_BENCH=OFF) ;;
+  tsan) dir=build-tsan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIFELINE_TSAN=ON -DLIFELINE_BUILD_BENCH=OFF) ;;
+  *) echo "usage: tools/build.sh [release|asan|tsan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" -G Ninja -DLIFELINE_WERROR=ON "${args[@]}" "$@" >/dev/null
+cmake --build "$dir" -j"$(nproc)"
+echo "built $dir"
