@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "tests/support/subprocess.hpp"
+#include "tests/support/wait.hpp"
 
 namespace lifeline::testing {
 namespace {
@@ -126,7 +127,7 @@ void TempPostgres::kill() {
   pidfile >> pid;
   if (pid > 0) ::kill(pid, SIGKILL);
   // Wait for the postmaster and its children to be gone before a restart.
-  for (int i = 0; i < 2000 && pid > 0 && ::kill(pid, 0) == 0; ++i) usleep(5000);
+  if (pid > 0) wait_until([pid] { return ::kill(pid, 0) != 0; }, std::chrono::seconds(10));
   running_ = false;
 }
 
