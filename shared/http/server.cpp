@@ -72,11 +72,17 @@ void Server::stop() {
   }
 }
 
+void Server::stop_accepting() {
+  draining_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
 asio::awaitable<void> Server::accept_loop() {
   while (!stopped_) {
     auto [ec, socket] = co_await acceptor_.async_accept(kAwait);
     if (ec) {
-      if (ec == asio::error::operation_aborted || stopped_) co_return;
+      if (ec == asio::error::operation_aborted || stopped_ || draining_) co_return;
       // EMFILE and friends: log and keep going; the limit is the operator's to raise.
       log_.warn("accept failed", {{"error", ec.message()}});
       continue;
@@ -159,7 +165,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     unsigned version = breq.version();
     conn->stream.expires_never();  // the handler may wait (group commit); it bounds itself
     Response resp = co_await handler_(std::move(req));
-    auto res = to_beast(resp, version, keep_alive && !stopped_);
+    auto res = to_beast(resp, version, keep_alive && !stopped_ && !draining_);
     conn->stream.expires_after(limits_.request_timeout);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, res, kAwait);
     if (wec || !res.keep_alive()) break;

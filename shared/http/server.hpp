@@ -46,6 +46,9 @@ class Server {
   void start();
   // Stops accepting and closes every connection; pending handlers finish on their own.
   void stop();
+  // Graceful first half of a drain: stops accepting; requests on open connections are
+  // still answered, each with `Connection: close`. Call stop() once they are done.
+  void stop_accepting();
 
   std::size_t connection_count() const { return connections_.size(); }
   std::uint64_t connections_rejected() const { return rejected_; }
@@ -63,6 +66,7 @@ class Server {
   std::unordered_set<Connection*> connections_;
   std::uint64_t rejected_ = 0;
   bool stopped_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace lifeline::http

@@ -1,0 +1,58 @@
+#pragma once
+// The heartbeat API: routes requests, checks the bearer token, validates, and awaits
+// the store's group commit without holding a thread; also /healthz, /readyz, /metrics.
+// Threading: handle() and reload() run on the API's io_context thread only.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+
+#include "reaper/api/bearer_auth.hpp"
+#include "reaper/api/run_status_source.hpp"
+#include "reaper/config.hpp"
+#include "reaper/metrics.hpp"
+#include "reaper/store/lease_batcher.hpp"
+#include "shared/http/message.hpp"
+#include "shared/log.hpp"
+
+namespace lifeline::reaper::api {
+
+class LeaseApi {
+ public:
+  // `status` may be null (no Prefect-based stop answers).
+  LeaseApi(const Config& config, store::LeaseBatcher& store, ReaperMetrics& metrics, const Logger& log,
+           RunStatusSource* status = nullptr);
+
+  boost::asio::awaitable<http::Response> handle(http::Request req);
+
+  // Applies what can change live: TTL bounds and the token.
+  void reload(const Config& config);
+  void set_run_status_source(RunStatusSource* status) { status_ = status; }
+  // While draining, /readyz answers 503 so that load balancers move away.
+  void set_draining(bool draining) { draining_ = draining; }
+  // Requests being handled (awaiting the store) right now.
+  std::size_t in_flight() const { return in_flight_; }
+
+ private:
+  boost::asio::awaitable<http::Response> renew(const http::Request& req, const std::string& raw_id);
+  boost::asio::awaitable<http::Response> release(const http::Request& req, const std::string& raw_id);
+  boost::asio::awaitable<http::Response> list(const http::Request& req);
+  http::Response readyz() const;
+  http::Response reject(const char* result, http::Response r);
+
+  LeasesConfig leases_;
+  BearerAuth auth_;
+  store::LeaseBatcher& store_;
+  ReaperMetrics& metrics_;
+  Logger log_;
+  RunStatusSource* status_;
+  bool draining_ = false;
+  std::size_t in_flight_ = 0;
+  // Counters looked up once: the hot path must not hash labels per request.
+  prometheus::Counter* ok_;
+  prometheus::Counter* stop_;
+  prometheus::Counter* conflict_;
+  prometheus::Counter* unavailable_;
+};
+
+}  // namespace lifeline::reaper::api
