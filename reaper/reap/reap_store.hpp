@@ -1,0 +1,118 @@
+#pragma once
+// Every SQL statement of the reap pipeline: detection (leases -> jobs), claims between
+// replicas, step records, the outage rule, and the gauges. Tables: migration
+// reaper/store/schema/002_reaps.sql. Only progress records that can be re-derived from
+// Prefect are committed asynchronously (synchronous_commit off); the crash intent, which
+// cannot, is committed durably before the CRASHED proposal is sent.
+// Thread-safety: not thread-safe; one per connection, one connection per thread.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reaper/reap/reap_job.hpp"
+#include "reaper/store/pg_connection.hpp"
+
+namespace lifeline::reaper::reap {
+
+struct DetectReport {
+  std::int64_t expired = 0;   // active leases moved to expired (each a new job)
+  std::int64_t released = 0;  // evicted / non-zero releases turned into jobs
+};
+
+struct OutageGrant {
+  bool extended = false;                 // false: another replica swept recently
+  std::int64_t leases = 0;               // active leases given a fresh TTL
+  std::optional<double> last_sweep_age;  // seconds, when known
+};
+
+// A lease released with code 0 past completion_grace, not yet checked against Prefect.
+struct CompletionCandidate {
+  std::string run_id;
+  std::int64_t epoch = 0;
+  std::string holder, node;
+  Duration ttl{0};
+  std::optional<WallTime> last_renewed_at;
+  WallTime released_at{};
+};
+
+// A run the orphan sweep found in Prefect.
+struct OrphanCandidate {
+  std::string run_id;
+  ReapReason reason = ReapReason::orphan;  // orphan or stuck_pending
+  std::string state_id;
+  WallTime since{};                        // the state's timestamp
+};
+
+// One entry of the audit table.
+struct AuditEntry {
+  std::string decision;  // e.g. "crash", "skip", "crash_accepted", "deferred"
+  std::string reason;
+  nlohmann::json detail;  // null or an object (a Prefect answer, ...)
+};
+
+class ReapStore {
+ public:
+  ReapStore(store::PgConnection& conn, std::string replica, Duration timeout);
+
+  // Session settings for a pipeline connection (asynchronous commit for re-derivable records).
+  Status prepare_session();
+
+  // The outage rule: unless some replica swept within `fresh`, gives every active lease
+  // expires_at = greatest(expires_at, now() + ttl).
+  Result<OutageGrant> grant_after_outage(Duration fresh);
+
+  // One transaction: active leases past expires_at -> expired + jobs; evicted / non-zero
+  // releases -> jobs; records the sweep time.
+  Result<DetectReport> detect(std::size_t batch_size);
+
+  Result<std::vector<CompletionCandidate>> completion_candidates(Duration completion_grace, std::size_t limit);
+  Status record_completion_check(const std::string& run_id, std::int64_t epoch, const std::string& state_type);
+  // A job with reason incomplete for a lease still released at `epoch`.
+  Result<bool> insert_incomplete_job(const CompletionCandidate& c);
+
+  // Of `run_ids`, those that have a lease row (any state).
+  Result<std::vector<std::string>> runs_with_leases(const std::vector<std::string>& run_ids);
+  // Jobs for orphans (skipped when a lease row appeared meanwhile); returns how many are new.
+  Result<std::int64_t> insert_orphan_jobs(const std::vector<OrphanCandidate>& orphans);
+
+  // Claims up to `limit` runnable jobs for this replica until now() + claim_timeout.
+  Result<std::vector<ReapJob>> claim(std::size_t limit, Duration claim_timeout);
+
+  // Records the job's progress (all recorded fields, step), appends `answer` to its Prefect
+  // answers, extends the claim and audits. `durable`: commit synchronously. false when this
+  // replica no longer holds the claim (another replica took the job over).
+  Result<bool> save(const ReapJob& job, const AuditEntry& audit, const nlohmann::json& answer,
+                    Duration claim_timeout, bool durable);
+
+  // Ends the job (step done/skipped/failed): records outcome, closes the lease (reaped),
+  // counts the retry when `retry_applied`, audits; releases the claim.
+  Result<bool> finish(const ReapJob& job, ReapStep final_step, const std::string& outcome,
+                      const AuditEntry& audit, const nlohmann::json& answer, bool retry_applied,
+                      const std::optional<WallTime>& crashed_at);
+
+  // Puts the job back for later (transient failure or drain): next attempt after `delay`.
+  Result<bool> defer(const ReapJob& job, Duration delay, const AuditEntry& audit);
+
+  // Does the lease still belong to the dead incarnation (same epoch, expired or released)?
+  Result<bool> lease_still_dead(const std::string& run_id, std::int64_t epoch);
+
+  Result<int> retries_used(const std::string& run_id);
+
+  // Leases per state, and unfinished jobs (the backlog).
+  Result<std::map<std::string, std::int64_t>> lease_counts();
+  Result<std::int64_t> backlog();
+
+ private:
+  Result<store::PgResult> run(std::string_view sql, std::initializer_list<store::PgParam> params);
+
+  store::PgConnection& conn_;
+  std::string replica_;
+  Duration timeout_;
+};
+
+}  // namespace lifeline::reaper::reap
