@@ -1,0 +1,512 @@
+#include "tests/fakes/fake_prefect.hpp"
+
+#include <httplib.h>
+
+#include <stdexcept>
+
+#include "tests/fakes/api_dispatcher.hpp"
+#include "tests/fakes/connection_dropper.hpp"
+#include "tests/fakes/control_routes.hpp"
+#include "tests/fakes/prefect_routes.hpp"
+#include "tests/fakes/serializers.hpp"
+#include "tests/fakes/store.hpp"
+
+namespace lifeline::fake_prefect {
+
+namespace {
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+void write_reply(const Reply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  for (const auto& [k, v] : reply.headers) res.set_header(k.c_str(), v);
+  if (!reply.no_content) res.set_content(dump(reply.body), "application/json");
+}
+
+Reply injected(int status) {
+  Json body = Json::object();
+  body["detail"] = status == 503 ? "Service Unavailable" : "Injected fault";
+  return json_reply(status, std::move(body));
+}
+
+StateInput state_input(StateType type, const std::optional<std::string>& name,
+                       const std::optional<std::string>& message) {
+  StateInput in;
+  in.type = type;
+  in.name = name;
+  in.message = message;
+  return in;
+}
+
+}  // namespace
+
+FakePrefect::FakePrefect(FakePrefectOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &system_clock_),
+      store_(std::make_unique<Store>(options_.seed)),
+      faults_(options_.seed ^ 0x9e3779b97f4a7c15ULL) {
+  route_ctx_ = std::make_unique<RouteContext>(RouteContext{*store_, [this] { return now_locked(); }, options_.server_version});
+  faults_.set_latency(options_.latency);
+  faults_.set_fail_rate(options_.fail_rate);
+  add_control_routes(control_routes_, *this);
+}
+
+FakePrefect::~FakePrefect() { stop(); }
+
+StartResult FakePrefect::start() {
+  if (server_) return {false, "already started"};
+  std::string error;
+  auto catalog = OpenApiCatalog::load(options_.openapi, error);
+  if (!catalog) return {false, error};
+  RouteTable routes;
+  add_flow_routes(routes, *route_ctx_);
+  add_flow_run_routes(routes, *route_ctx_);
+  add_task_run_routes(routes, *route_ctx_);
+  add_concurrency_routes(routes, *route_ctx_);
+  add_event_routes(routes, *route_ctx_);
+  auto dispatcher = std::make_unique<ApiDispatcher>(std::move(routes), *catalog);
+  if (auto missing = dispatcher->templates_missing_from_schema(); !missing.empty()) {
+    return {false, "route not in the OpenAPI document: " + missing.front()};
+  }
+  {
+    std::lock_guard lock(mu_);
+    catalog_ = std::move(catalog);
+    dispatcher_ = std::move(dispatcher);
+    stopping_ = false;
+  }
+
+  server_ = std::make_unique<httplib::Server>();
+  std::size_t threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Short keep-alive: stop() waits for idle keep-alive connections to time out.
+  server_->set_keep_alive_timeout(2);
+  server_->set_keep_alive_max_count(100000);
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+  server_->Get(".*", handler);
+  server_->Post(".*", handler);
+  server_->Put(".*", handler);
+  server_->Patch(".*", handler);
+  server_->Delete(".*", handler);
+  server_->Options(".*", handler);
+
+  int port = options_.port;
+  if (port == 0) {
+    port = server_->bind_to_any_port(options_.host);
+  } else if (!server_->bind_to_port(options_.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    server_.reset();
+    return {false, "cannot listen on " + options_.host + ":" + std::to_string(options_.port)};
+  }
+  port_ = port;
+  // The socket already listens: connections made before the thread runs wait in the backlog.
+  server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return {true, ""};
+}
+
+void FakePrefect::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (server_) server_->stop();
+  if (server_thread_.joinable()) server_thread_.join();
+  server_.reset();
+}
+
+int FakePrefect::port() const { return port_; }
+std::string FakePrefect::base_url() const { return "http://" + options_.host + ":" + std::to_string(port_); }
+std::string FakePrefect::api_url() const { return base_url() + "/api"; }
+
+std::chrono::system_clock::time_point FakePrefect::now_locked() const {
+  return to_micros(clock_->wall_now() + time_offset_);
+}
+
+std::chrono::system_clock::time_point FakePrefect::now() const {
+  std::lock_guard lock(mu_);
+  return now_locked();
+}
+
+bool FakePrefect::pause_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  if (d.count() <= 0) return !stopping_;
+  return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+void FakePrefect::handle(const httplib::Request& req, httplib::Response& res) {
+  if (req.path.rfind("/__fake/", 0) == 0) {
+    handle_control(req, res);
+  } else {
+    handle_api(req, res);
+  }
+}
+
+void FakePrefect::handle_api(const httplib::Request& req, httplib::Response& res) {
+  auto started = std::chrono::steady_clock::now();
+  RecordedCall rec;
+  rec.method = req.method;
+  rec.path = req.target.empty() ? req.path : req.target;
+  rec.body = req.body;
+  FaultAction action;
+  {
+    std::lock_guard lock(mu_);
+    rec.time = now_locked();
+    action = faults_.next(req.method, req.path, started);
+  }
+  auto finish = [&](int status) {
+    rec.status = status;
+    rec.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    std::lock_guard lock(mu_);
+    calls_.add(std::move(rec));
+  };
+  if (!pause_for(action.delay_before)) {
+    write_reply(injected(503), res);
+    return finish(503);
+  }
+  if (action.drop_before) {
+    drop_connection(req.remote_addr, req.remote_port, req.local_port);
+    return finish(0);
+  }
+  if (action.status_before) {
+    write_reply(injected(*action.status_before), res);
+    return finish(*action.status_before);
+  }
+
+  Reply reply;
+  if (req.path != "/api" && req.path.rfind("/api/", 0) != 0) {
+    reply = json_reply(404, Json::object({{"detail", "Not Found"}}));
+  } else {
+    std::multimap<std::string, std::string> query(req.params.begin(), req.params.end());
+    std::lock_guard lock(mu_);
+    reply = dispatcher_->handle(req.method, req.path.substr(4), query, req.body);
+  }
+
+  if (!pause_for(action.delay_after)) {
+    write_reply(injected(503), res);
+    return finish(503);
+  }
+  if (action.drop_after) {
+    drop_connection(req.remote_addr, req.remote_port, req.local_port);
+    return finish(0);
+  }
+  if (action.status_after) {
+    write_reply(injected(*action.status_after), res);
+    return finish(*action.status_after);
+  }
+  write_reply(reply, res);
+  finish(reply.status);
+}
+
+void FakePrefect::handle_control(const httplib::Request& req, httplib::Response& res) {
+  auto routed = control_routes_.match(req.method, req.path.substr(7));  // keep the leading '/'
+  auto* match = std::get_if<RouteTable::Match>(&routed);
+  if (!match) {
+    write_reply(json_reply(404, Json::object({{"detail", "Not Found"}})), res);
+    return;
+  }
+  ApiRequest api;
+  api.method = req.method;
+  api.path = req.path;
+  api.path_params = match->params;
+  api.query = std::multimap<std::string, std::string>(req.params.begin(), req.params.end());
+  api.body = req.body.empty() ? Json::object() : Json::parse(req.body, nullptr, false);
+  if (api.body.is_discarded()) {
+    write_reply(json_reply(400, Json::object({{"detail", "body is not JSON"}})), res);
+    return;
+  }
+  try {
+    auto outcome = match->route->handler(api);
+    if (auto* err = std::get_if<ApiError>(&outcome)) {
+      write_reply(json_reply(err->status, err->body), res);
+    } else {
+      write_reply(std::get<Reply>(outcome), res);
+    }
+  } catch (const std::exception& e) {
+    write_reply(json_reply(400, Json::object({{"detail", e.what()}})), res);
+  }
+}
+
+HttpAnswer FakePrefect::call(const std::string& method, const std::string& target, const std::string& body) const {
+  std::string path = target;
+  std::multimap<std::string, std::string> query;
+  if (auto q = target.find('?'); q != std::string::npos) {
+    path = target.substr(0, q);
+    std::string rest = target.substr(q + 1);
+    std::size_t start = 0;
+    while (start <= rest.size()) {
+      std::size_t amp = rest.find('&', start);
+      std::string kv = rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      if (!kv.empty()) {
+        auto eq = kv.find('=');
+        query.emplace(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+      }
+      if (amp == std::string::npos) break;
+      start = amp + 1;
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (!dispatcher_) return {503, Json::object({{"detail", "FakePrefect::start() was not called"}})};
+  if (path.rfind("/api/", 0) != 0) return {404, Json::object({{"detail", "Not Found"}})};
+  Reply r = dispatcher_->handle(method, path.substr(4), query, body);
+  return {r.status, r.body};
+}
+
+// ---- Objects for tests.
+
+std::string FakePrefect::create_flow(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return store_->upsert_flow(name, Json::array(), Json::object(), now_locked(), nullptr).id;
+}
+
+std::string FakePrefect::create_deployment_locked(const DeploymentSpec& spec) {
+  WallTime now = now_locked();
+  const Flow& flow = store_->upsert_flow(spec.flow_name, Json::array(), Json::object(), now, nullptr);
+  Json body = Json::object();
+  body["name"] = spec.name;
+  body["flow_id"] = flow.id;
+  if (spec.concurrency_limit) body["concurrency_limit"] = *spec.concurrency_limit;
+  if (spec.collision_strategy) body["concurrency_options"] = Json::object({{"collision_strategy", *spec.collision_strategy}});
+  if (spec.work_pool_name) body["work_pool_name"] = *spec.work_pool_name;
+  auto d = store_->upsert_deployment(body, now, nullptr);
+  if (failed(d)) throw std::invalid_argument(std::get<ApiError>(d).body.dump());
+  return std::get<const Deployment*>(d)->id;
+}
+
+std::string FakePrefect::create_deployment(const DeploymentSpec& spec) {
+  std::lock_guard lock(mu_);
+  return create_deployment_locked(spec);
+}
+
+std::string FakePrefect::create_run(const RunSpec& spec) {
+  auto target = parse_state_type(spec.state);
+  if (!target) throw std::invalid_argument("unknown state type " + spec.state);
+  std::lock_guard lock(mu_);
+  WallTime now = now_locked();
+  std::optional<std::string> deployment_id = spec.deployment_id;
+  if (!deployment_id && spec.with_deployment) {
+    DeploymentSpec d;
+    d.name = "fake-deployment-" + std::to_string(store_->flow_runs().size() + 1);
+    d.flow_name = spec.flow_name;
+    d.concurrency_limit = spec.deployment_concurrency_limit;
+    d.work_pool_name = spec.work_pool_name;
+    deployment_id = create_deployment_locked(d);
+  }
+  FlowRunSpec fs;
+  if (deployment_id) {
+    const Deployment* dep = store_->deployment(*deployment_id);
+    if (!dep) throw std::invalid_argument("no deployment " + *deployment_id);
+    fs.flow_id = dep->flow_id;
+    fs.deployment_id = deployment_id;
+    fs.from_deployment = true;
+  } else {
+    fs.flow_id = store_->upsert_flow(spec.flow_name, Json::array(), Json::object(), now, nullptr).id;
+  }
+  if (spec.parent_run_id) {
+    auto task = store_->create_subflow_task(*spec.parent_run_id, spec.flow_name, now);
+    if (failed(task)) throw std::invalid_argument("no parent flow run " + *spec.parent_run_id);
+    fs.parent_task_run_id = std::get<const TaskRun*>(task)->id;
+  }
+  fs.name = spec.name;
+  fs.work_pool_name = spec.work_pool_name;
+  for (const auto& t : spec.tags) fs.tags.push_back(t);
+  if (spec.retries) fs.empirical_policy = Json::object({{"retries", *spec.retries}});
+  StateType initial = deployment_id ? StateType::Scheduled : StateType::Pending;
+  if (*target == StateType::Scheduled) initial = StateType::Scheduled;
+  bool target_is_initial = *target == initial;
+  StateInput first = state_input(initial, target_is_initial ? spec.state_name : std::nullopt,
+                                 target_is_initial ? spec.state_message : std::nullopt);
+  if (initial == StateType::Scheduled) first.details = Json::object({{"scheduled_time", format_time(now)}});
+  fs.state = first;
+  auto run = store_->create_flow_run(std::move(fs), now, nullptr);
+  if (failed(run)) throw std::invalid_argument(std::get<ApiError>(run).body.dump());
+  std::string id = std::get<const FlowRun*>(run)->id;
+  if (!target_is_initial) walk_flow_run(id, spec);
+  return id;
+}
+
+std::string FakePrefect::walk_flow_run(const std::string& run_id, const RunSpec& spec) {
+  StateType target = *parse_state_type(spec.state);
+  std::vector<StateType> steps;
+  const FlowRun* run = store_->flow_run(run_id);
+  const State* current = run ? run->current() : nullptr;
+  if (!current) throw std::invalid_argument("no flow run " + run_id);
+  if (current->type == StateType::Scheduled) steps.push_back(StateType::Pending);
+  if (target != StateType::Pending) steps.push_back(StateType::Running);
+  if (target != StateType::Pending && target != StateType::Running) steps.push_back(target);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    bool last = i + 1 == steps.size();
+    StateInput in = state_input(steps[i], last ? spec.state_name : std::nullopt, last ? spec.state_message : std::nullopt);
+    auto outcome = store_->set_flow_run_state(run_id, in, /*force=*/false, now_locked());
+    const auto& o = std::get<SetStateOutcome>(outcome);
+    if (o.decision.status != SetStateStatus::Accept) {
+      throw std::invalid_argument("cannot bring the run to " + std::string(to_string(steps[i])) + ": " +
+                                  std::string(to_string(o.decision.status)) + " " + o.decision.reason.value_or(""));
+    }
+  }
+  return run_id;
+}
+
+std::string FakePrefect::create_task_run(const TaskRunSpecForTest& spec) {
+  auto target = parse_state_type(spec.state);
+  if (!target) throw std::invalid_argument("unknown state type " + spec.state);
+  std::lock_guard lock(mu_);
+  WallTime now = now_locked();
+  TaskRunSpec ts;
+  ts.flow_run_id = spec.flow_run_id;
+  ts.task_key = spec.name.value_or("fake-task");
+  ts.dynamic_key = std::to_string(store_->task_runs_of(spec.flow_run_id).size());
+  ts.name = spec.name;
+  for (const auto& t : spec.tags) ts.tags.push_back(t);
+  auto run = store_->create_task_run(std::move(ts), now, nullptr);
+  if (failed(run)) throw std::invalid_argument(std::get<ApiError>(run).body.dump());
+  std::string id = std::get<const TaskRun*>(run)->id;
+  std::vector<StateType> steps;
+  if (*target != StateType::Pending) steps.push_back(StateType::Running);
+  if (*target != StateType::Pending && *target != StateType::Running) steps.push_back(*target);
+  for (StateType step : steps) {
+    auto outcome = store_->set_task_run_state(id, state_input(step, std::nullopt, std::nullopt), false, now);
+    const auto& o = std::get<SetStateOutcome>(outcome);
+    if (o.decision.status != SetStateStatus::Accept) {
+      throw std::invalid_argument("cannot bring the task run to " + std::string(to_string(step)) + ": " +
+                                  std::string(to_string(o.decision.status)) + " " + o.decision.reason.value_or(""));
+    }
+  }
+  return id;
+}
+
+std::string FakePrefect::create_tag_limit(const std::string& tag, int limit) {
+  std::lock_guard lock(mu_);
+  const ConcurrencyLimit* l = store_->limits().create("tag:" + tag, limit, true, 0.0, now_locked());
+  if (!l) throw std::invalid_argument("a limit for tag " + tag + " exists");
+  return l->id;
+}
+
+std::string FakePrefect::create_global_limit(const std::string& name, int limit) {
+  std::lock_guard lock(mu_);
+  const ConcurrencyLimit* l = store_->limits().create(name, limit, true, 0.0, now_locked());
+  if (!l) throw std::invalid_argument("a limit named " + name + " exists");
+  return l->id;
+}
+
+HttpAnswer FakePrefect::set_flow_run_state(const std::string& run_id, const Json& state, bool force) {
+  std::lock_guard lock(mu_);
+  auto outcome = store_->set_flow_run_state(run_id, parse_state_create(state), force, now_locked());
+  if (auto* err = std::get_if<ApiError>(&outcome)) return {err->status, err->body};
+  Reply r = orchestration_reply(std::get<SetStateOutcome>(outcome));
+  return {r.status, r.body};
+}
+
+HttpAnswer FakePrefect::set_task_run_state(const std::string& task_run_id, const Json& state, bool force) {
+  std::lock_guard lock(mu_);
+  auto outcome = store_->set_task_run_state(task_run_id, parse_state_create(state), force, now_locked());
+  if (auto* err = std::get_if<ApiError>(&outcome)) return {err->status, err->body};
+  Reply r = orchestration_reply(std::get<SetStateOutcome>(outcome));
+  return {r.status, r.body};
+}
+
+// ---- Inspection.
+
+std::optional<Json> FakePrefect::flow_run(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  const FlowRun* r = store_->flow_run(id);
+  if (!r) return std::nullopt;
+  return to_json(*r, now_locked());
+}
+
+std::optional<Json> FakePrefect::task_run(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  const TaskRun* r = store_->task_run(id);
+  if (!r) return std::nullopt;
+  return to_json(*r, now_locked());
+}
+
+std::vector<Json> FakePrefect::history(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  if (const FlowRun* r = store_->flow_run(run_id)) {
+    for (const State& s : r->states) out.push_back(to_json(s));
+  }
+  return out;
+}
+
+std::vector<Json> FakePrefect::task_run_history(const std::string& task_run_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  if (const TaskRun* r = store_->task_run(task_run_id)) {
+    for (const State& s : r->states) out.push_back(to_json(s));
+  }
+  return out;
+}
+
+std::vector<Json> FakePrefect::task_runs_of(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  for (const TaskRun* t : store_->task_runs_of(run_id)) out.push_back(to_json(*t, now_locked()));
+  return out;
+}
+
+std::optional<Json> FakePrefect::concurrency_limit(const std::string& id_or_name) const {
+  std::lock_guard lock(mu_);
+  const ConcurrencyLimit* l = store_->limits().find(id_or_name, now_locked());
+  if (!l) return std::nullopt;
+  return to_json(*l);
+}
+
+std::vector<Json> FakePrefect::events() const {
+  std::lock_guard lock(mu_);
+  const auto& all = store_->events().all();
+  return {all.begin(), all.end()};
+}
+
+std::vector<RecordedCall> FakePrefect::calls() const {
+  std::lock_guard lock(mu_);
+  return calls_.all();
+}
+
+std::vector<RecordedCall> FakePrefect::calls_to(const std::string& method, const std::string& path_glob) const {
+  std::vector<RecordedCall> out;
+  for (auto& c : calls()) {
+    std::string path = c.path.substr(0, c.path.find('?'));
+    if ((method.empty() || method == c.method) && glob_match(path_glob, path)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void FakePrefect::clear_calls() {
+  std::lock_guard lock(mu_);
+  calls_.clear();
+}
+
+int FakePrefect::inject(const Fault& fault) {
+  std::lock_guard lock(mu_);
+  return faults_.add(fault, std::chrono::steady_clock::now());
+}
+
+Json FakePrefect::faults() const {
+  std::lock_guard lock(mu_);
+  return faults_.describe(std::chrono::steady_clock::now());
+}
+
+void FakePrefect::clear_faults() {
+  std::lock_guard lock(mu_);
+  faults_.clear();
+}
+
+void FakePrefect::set_latency(std::chrono::milliseconds latency) {
+  std::lock_guard lock(mu_);
+  faults_.set_latency(latency);
+}
+
+void FakePrefect::set_fail_rate(double rate) {
+  std::lock_guard lock(mu_);
+  faults_.set_fail_rate(rate);
+}
+
+void FakePrefect::advance_time(std::chrono::milliseconds by) {
+  std::lock_guard lock(mu_);
+  time_offset_ += by;
+}
+
+}  // namespace lifeline::fake_prefect
