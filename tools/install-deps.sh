@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev prometheus-cpp-dev libcpp-httplib-dev libpq-dev libtomlplusplus-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev
   postgresql clang libclang-rt-14-dev
-  nginx prometheus gnuplot-nox
+  nginx prometheus gnuplot-nox jq
   procps util-linux iproute2 ca-certificates curl python3
 )
 missing=()

@@ -44,12 +44,11 @@ if [ $quick -eq 0 ]; then
   run_ctest build-asan asan+ubsan
   unset ASAN_OPTIONS UBSAN_OPTIONS
 
-  for check in tests/manifests/check_manifests.sh tests/dashboards/check_dashboards.sh; do
-    if [ -x "$check" ]; then
-      echo "=== $check"
-      "$check" || failed=1
-    fi
-  done
+  echo "=== manifests, job template, images, dashboards and alert rules"
+  bash tests/manifests/check_manifests.sh || failed=1
+  bash tests/dashboards/check_dashboards.sh || failed=1
+  bash tests/manifests/check_image_libs.sh build/bin/lifeline-sidecar docker/sidecar.Dockerfile || failed=1
+  bash tests/manifests/check_image_libs.sh build/bin/lifeline-reaper docker/reaper.Dockerfile || failed=1
 fi
 
 if [ $failed -ne 0 ]; then
