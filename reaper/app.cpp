@@ -103,7 +103,7 @@ int App::serve() {
   bo.commit_timeout = config_.database.commit_timeout;
   bo.max_pending = config_.database.max_pending;
   batcher_ = std::make_unique<store::LeaseBatcher>(io_.get_executor(), bo, metrics_, log_);
-  batcher_->start();
+  if (!batcher_->start()) log_.warn("database unreachable after migrating; heartbeats get 503 until it is back");
 
   if (reap_factory_) {
     ReapWiring w = reap_factory_(ReapContext{config_, metrics_, log_, clock_});

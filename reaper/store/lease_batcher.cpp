@@ -67,9 +67,16 @@ LeaseBatcher::LeaseBatcher(asio::any_io_executor io, Options options, ReaperMetr
 
 LeaseBatcher::~LeaseBatcher() { stop(); }
 
-void LeaseBatcher::start() {
-  if (thread_.joinable()) return;
+bool LeaseBatcher::start() {
+  if (thread_.joinable()) return available();
+  // First connection on the caller's thread, so that a reaper that says it is
+  // listening can already make renewals durable. The store thread takes it over.
+  if (connect()) {
+    set_available(true);
+    log_.info("database connected");
+  }
   thread_ = std::thread([this] { run(); });
+  return available();
 }
 
 void LeaseBatcher::stop() {

@@ -52,8 +52,9 @@ class LeaseBatcher {
   LeaseBatcher(const LeaseBatcher&) = delete;
   LeaseBatcher& operator=(const LeaseBatcher&) = delete;
 
-  // Starts the store thread, which connects (and reconnects) on its own.
-  void start();
+  // Connects (once, on the caller's thread) and starts the store thread, which
+  // reconnects on its own from then on. Returns whether the first connection worked.
+  bool start();
   // Stops taking new work, finishes what is queued, closes the connection, joins.
   void stop();
 

@@ -55,6 +55,8 @@ Result<PgConnection> PgConnection::connect(const std::string& conninfo, Duration
   PgConnection c(raw);
   if (raw == nullptr) return db_error("out of memory creating a database connection");
   if (PQstatus(raw) != CONNECTION_OK) return db_error("cannot connect to the database: " + c.last_error());
+  // Server notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
   return c;
 }
 
