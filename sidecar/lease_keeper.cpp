@@ -139,8 +139,10 @@ asio::awaitable<void> LeaseKeeper::release() {
   auto [outcome, code] = *release_;
   std::string body = release_body(settings_.holder, outcome, code);
   Duration timeout = std::max(settings_.request_timeout, Duration(1000));
-  // Two attempts: the connection may have been closed by the reaper while idle.
+  // A second attempt only when a kept-alive connection may have gone stale meanwhile; an
+  // unreachable reaper must not delay the exit (the lease then simply expires).
   for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = client_.connected();
     auto reply = co_await client_.send("POST", release_path(settings_.base_path, settings_.run_id), body, timeout);
     if (reply && reply->status >= 200 && reply->status < 300) {
       view_.released = true;
@@ -149,7 +151,7 @@ asio::awaitable<void> LeaseKeeper::release() {
     }
     std::string why = reply ? "HTTP " + std::to_string(reply->status) + " " + reply->body : reply.error().message;
     log_.warn("release failed", {{"attempt", attempt + 1}, {"error", why}});
-    if (reply && reply->status < 500) break;  // a 4xx will not change on retry
+    if (reply || !reused || reply.error().code == "timeout") break;
   }
   client_.close();
 }
