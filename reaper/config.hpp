@@ -64,6 +64,7 @@ struct ReaperLoopConfig {
   std::vector<std::string> work_pools;  // empty: all
   bool dry_run = false;
   Duration claim_timeout{60'000};     // a replica's claim on a dead run lapses after this
+  Duration status_refresh{10'000};    // the heartbeat API's view of a run's Prefect state is at most this old
 };
 
 // A [[policy]] override: the first whose matchers all match a run wins.

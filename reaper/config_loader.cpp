@@ -300,6 +300,7 @@ void read_reaper(const toml::table& tbl, Errors& errors, ReaperLoopConfig& c) {
   t.string_array("work_pools", c.work_pools);
   t.boolean("dry_run", c.dry_run);
   t.duration("claim_timeout", c.claim_timeout, Duration{1});
+  t.duration("status_refresh", c.status_refresh, Duration{1});
   t.reject_unknown();
 }
 

@@ -114,7 +114,8 @@ std::string describe_config(const Config& c) {
     << "orphan_grace = " << d(c.reaper.orphan_grace) << "\n"
     << "work_pools = " << list(c.reaper.work_pools) << "\n"
     << "dry_run = " << (c.reaper.dry_run ? "true" : "false") << "\n"
-    << "claim_timeout = " << d(c.reaper.claim_timeout) << "\n";
+    << "claim_timeout = " << d(c.reaper.claim_timeout) << "\n"
+    << "status_refresh = " << d(c.reaper.status_refresh) << "\n";
 
   o << "\n[retry]\n"
     << "max_attempts = " << c.retry.max_attempts << "\n"

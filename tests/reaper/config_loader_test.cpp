@@ -106,6 +106,7 @@ orphan_grace = "0s"
 work_pools = ["a", "b"]
 dry_run = true
 claim_timeout = "30s"
+status_refresh = "3s"
 [retry]
 max_attempts = 0
 delay = "1s"
@@ -144,6 +145,7 @@ orphan_grace = "10m"
   EXPECT_EQ(c.reaper.work_pools, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(c.reaper.dry_run);
   EXPECT_EQ(c.reaper.claim_timeout, 30s);
+  EXPECT_EQ(c.reaper.status_refresh, 3s);
   EXPECT_EQ(c.retry.max_attempts, 0);
   EXPECT_DOUBLE_EQ(c.retry.jitter, 0.0);
   ASSERT_EQ(c.policies.size(), 1u);
