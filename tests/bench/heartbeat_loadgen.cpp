@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   }
   const std::uint32_t tag = o.tag ? *o.tag : static_cast<std::uint32_t>(std::random_device{}());
 
+  const auto connect_start = Clock::now();
   std::vector<Child> children;
   for (std::size_t w = 0; w < o.workers; ++w) {
     std::size_t first = w * per_worker;
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
     unsigned long long n = 0;
     if (std::sscanf(ready.c_str(), "ready %llu", &n) == 1) connected += n;
   }
+  const double connect_seconds = std::chrono::duration<double>(Clock::now() - connect_start).count();
   const auto t0 = Clock::now() + std::chrono::milliseconds(300);
   const auto measure_start =
       t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup_seconds));
@@ -193,8 +195,8 @@ int main(int argc, char** argv) {
               o.rate > 0 ? ("open loop " + std::to_string(static_cast<long long>(o.rate)) + "/s").c_str()
                          : "closed loop",
               o.warmup_seconds, window);
-  std::printf("  connected %llu/%zu, open at window end %llu, reconnects %llu\n",
-              static_cast<unsigned long long>(total.connected), o.connections,
+  std::printf("  connected %llu/%zu in %.1f s (each with a first heartbeat), open at window end %llu, reconnects %llu\n",
+              static_cast<unsigned long long>(total.connected), o.connections, connect_seconds,
               static_cast<unsigned long long>(total.open_at_end), static_cast<unsigned long long>(total.reconnects));
   std::printf("  sent %llu, answered %llu (%s), errors %s, 2xx %.0f/s\n", static_cast<unsigned long long>(total.sent),
               static_cast<unsigned long long>(total.answered()), codes_s.c_str(), errors_s.c_str(), ok_rate);
@@ -209,10 +211,10 @@ int main(int argc, char** argv) {
                 o.watch[i].second, watch_cpu[i] / window, static_cast<double>(watch_rss[i]) / 1024.0);
 
   std::printf("RESULT label=%s connections=%zu connected=%llu open_at_end=%llu rate_target=%.0f ok_per_s=%.0f "
-              "sent=%llu answered=%llu codes=%s errors=%s p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f "
+              "connect_s=%.2f sent=%llu answered=%llu codes=%s errors=%s p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f "
               "max_ms=%.3f mean_ms=%.3f loadgen_cores=%.3f late_sends=%llu load1=%.2f",
               o.label.c_str(), o.connections, static_cast<unsigned long long>(total.connected),
-              static_cast<unsigned long long>(total.open_at_end), o.rate, ok_rate,
+              static_cast<unsigned long long>(total.open_at_end), o.rate, ok_rate, connect_seconds,
               static_cast<unsigned long long>(total.sent), static_cast<unsigned long long>(total.answered()),
               codes_s.c_str(), errors_s.c_str(), ms(h.quantile(0.5)), ms(h.quantile(0.9)), ms(h.quantile(0.99)),
               ms(h.quantile(0.999)), ms(h.max()), h.mean() / 1000.0, total.cpu_seconds / window,

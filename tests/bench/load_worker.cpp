@@ -60,8 +60,10 @@ void LoadWorker::connect_all() {
 
 asio::awaitable<void> LoadWorker::connector() {
   asio::steady_timer backoff(io_);
+  std::string hello;
   while (next_connect_ < connections_.size()) {
-    auto& c = *connections_[next_connect_++];
+    const std::size_t local = next_connect_++;
+    auto& c = *connections_[local];
     bool up = false;
     for (int attempt = 0; attempt < 5 && !up; ++attempt) {
       up = (co_await c.connect()).empty();
@@ -69,6 +71,14 @@ asio::awaitable<void> LoadWorker::connector() {
         backoff.expires_after(100ms * (attempt + 1));
         co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
       }
+    }
+    if (up) {
+      // A sidecar's first heartbeat follows its connect at once; servers may close a
+      // connection that stays silent (the reaper allows its request_timeout). Not measured.
+      const std::size_t lease = local * options_.leases_per_connection;
+      requests_.renew(hello, sidecars_[lease], ++seqs_[lease]);
+      Exchange ex = co_await c.round_trip(hello);
+      up = ex.ok();
     }
     if (up) ++result_.connected;
     else ++result_.connect_failures;
