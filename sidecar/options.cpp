@@ -4,7 +4,6 @@
 #include <charconv>
 #include <map>
 
-#include "shared/uuid.hpp"
 #include "sidecar/fencing.hpp"
 
 namespace lifeline::sidecar {
@@ -43,6 +42,25 @@ const Setting* find_setting(std::string_view flag) {
   for (const auto& s : kSettings)
     if (s.flag == flag) return &s;
   return nullptr;
+}
+
+// The run id check, here rather than shared/uuid.hpp: that file also holds the SHA-1
+// (OpenSSL) name-based UUIDs, and linking libcrypto costs every sidecar ~1.4 MiB of RSS.
+bool is_canonical_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (c == '-')) return false;
+    if (!dash && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  }
+  return true;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
 }
 
 Error usage_error(std::string message) { return make_error("usage", std::move(message)); }
@@ -232,9 +250,9 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args, cons
   auto run_id = get("run-id");
   if (run_id.value.empty())
     return usage_error("run id required: set --run-id, LIFELINE_RUN_ID or PREFECT__FLOW_RUN_ID");
-  if (!is_uuid(run_id.value))
+  if (!is_canonical_uuid(run_id.value))
     return usage_error("run-id (from " + run_id.source + ") \"" + run_id.value + "\" is not a UUID");
-  o.run_id = normalize_uuid(run_id.value);
+  o.run_id = lower(run_id.value);
 
   auto url = get("reaper-url");
   if (url.value.empty()) return usage_error("reaper URL required: set --reaper-url or LIFELINE_REAPER_URL");
