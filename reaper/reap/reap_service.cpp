@@ -408,6 +408,7 @@ void ReapService::sweeper_loop() {
       for (std::size_t k = i; k < std::min(runs.size(), i + 1000); ++k) ids.push_back(runs[k].id);
       auto have = db.store->runs_with_leases(ids);
       if (!have) {
+        log.warn("orphan sweep could not read leases", {{"error", have.error().message}});
         failed = true;
         break;
       }
@@ -420,7 +421,10 @@ void ReapService::sweeper_loop() {
     auto orphans = select_orphans(runs, leased, *cfg, deployment_names_, now);
     if (orphans.empty()) continue;
     auto created = db.store->insert_orphan_jobs(orphans);
-    if (created && *created > 0) {
+    if (!created) {
+      log.warn("orphan sweep could not record jobs", {{"error", created.error().message}});
+      db.drop_if_broken();
+    } else if (*created > 0) {
       log.info("orphan runs found", {{"jobs", *created}});
       wake();
     }

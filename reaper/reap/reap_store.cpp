@@ -262,7 +262,7 @@ Result<std::int64_t> ReapStore::insert_orphan_jobs(const std::vector<OrphanCandi
     Params p;
     const bool pending = o.reason == ReapReason::stuck_pending;
     p.text(o.run_id).text((pending ? "pending:" : "orphan:") + o.state_id).text(std::string(to_string(o.reason)));
-    p.text(o.state_id).time(o.since);
+    p.text(o.state_id);
     auto v = p.view();
     auto r = conn_.exec(
         "INSERT INTO lifeline_reaps (run_id, job_key, lease_epoch, reason, seen_state_id, detected_at) "
