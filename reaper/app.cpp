@@ -105,12 +105,15 @@ int App::serve() {
   batcher_ = std::make_unique<store::LeaseBatcher>(io_.get_executor(), bo, metrics_, log_);
   if (!batcher_->start()) log_.warn("database unreachable after migrating; heartbeats get 503 until it is back");
 
+  std::function<void()> wake_on_release;
   if (reap_factory_) {
     ReapWiring w = reap_factory_(ReapContext{config_, metrics_, log_, clock_});
     reap_ = std::move(w.service);
     if (w.status_source != nullptr) status_source_ = w.status_source;
+    wake_on_release = std::move(w.wake_on_release);
   }
   api_ = std::make_unique<api::LeaseApi>(config_, *batcher_, metrics_, log_, status_source_);
+  api_->set_release_listener(std::move(wake_on_release));
 
   server_ = std::make_unique<http::Server>(
       io_, [this](http::Request r) { return api_->handle(std::move(r)); }, limits_of(config_), log_);

@@ -54,6 +54,9 @@ struct ReapContext {
 struct ReapWiring {
   std::unique_ptr<BackgroundService> service;
   RunStatusSource* status_source = nullptr;
+  // Called (on the API thread; must not block) after a release the pipeline should act
+  // on at once: outcome `evicted` or a non-zero exit code. May be empty.
+  std::function<void()> wake_on_release;
 };
 
 using ReapFactory = std::function<ReapWiring(const ReapContext&)>;

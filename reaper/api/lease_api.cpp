@@ -102,10 +102,13 @@ asio::awaitable<http::Response> LeaseApi::release(const http::Request& req, cons
   auto outcome = parsed->outcome;
   auto code = parsed->exit_code;
   store::ReleaseResult r = co_await store_.async_release(std::move(*parsed), asio::use_awaitable);
-  if (r.status == store::ReleaseStatus::released)
+  if (r.status == store::ReleaseStatus::released) {
     log_.info("lease released", {{"run_id", run_id},
                                  {"outcome", std::string(to_string(outcome))},
                                  {"exit_code", code ? std::to_string(*code) : std::string("none")}});
+    bool urgent = outcome == ReleaseOutcome::evicted || (code && *code != 0);
+    if (urgent && on_urgent_release_) on_urgent_release_();
+  }
   co_return render_release(run_id, r);
 }
 

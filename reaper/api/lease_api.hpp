@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <memory>
 
 #include "reaper/api/bearer_auth.hpp"
@@ -28,6 +29,9 @@ class LeaseApi {
   // Applies what can change live: TTL bounds and the token.
   void reload(const Config& config);
   void set_run_status_source(RunStatusSource* status) { status_ = status; }
+  // Called after a release recorded with outcome `evicted` or a non-zero exit code, so
+  // the reap pipeline acts at once instead of at its next interval. Must not block.
+  void set_release_listener(std::function<void()> listener) { on_urgent_release_ = std::move(listener); }
   // While draining, /readyz answers 503 so that load balancers move away.
   void set_draining(bool draining) { draining_ = draining; }
   // Requests being handled (awaiting the store) right now.
@@ -46,6 +50,7 @@ class LeaseApi {
   ReaperMetrics& metrics_;
   Logger log_;
   RunStatusSource* status_;
+  std::function<void()> on_urgent_release_;
   bool draining_ = false;
   std::size_t in_flight_ = 0;
   // Counters looked up once: the hot path must not hash labels per request.

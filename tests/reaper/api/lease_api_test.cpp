@@ -145,6 +145,19 @@ TEST_F(LeaseApiTest, ReleaseByHolderOnly) {
   EXPECT_EQ(release(run_, R"({"holder":"pod-a","outcome":"evicted"})")->status, 200);
 }
 
+TEST_F(LeaseApiTest, UrgentReleasesWakeTheReapPipeline) {
+  std::atomic<int> wakes{0};
+  harness_->on_io([&](LeaseApi& api) { api.set_release_listener([&] { ++wakes; }); });
+  std::string a = uuid_v4(), b = uuid_v4(), c = uuid_v4();
+  for (const auto& run : {a, b, c}) ASSERT_EQ(put(run, renew_body("pod-a"))->status, 200);
+  ASSERT_EQ(release(a, R"({"holder":"pod-a","outcome":"exited","exit_code":0})")->status, 200);
+  EXPECT_EQ(wakes.load(), 0);
+  ASSERT_EQ(release(b, R"({"holder":"pod-a","outcome":"exited","exit_code":137})")->status, 200);
+  EXPECT_EQ(wakes.load(), 1);
+  ASSERT_EQ(release(c, R"({"holder":"pod-a","outcome":"evicted"})")->status, 200);
+  EXPECT_EQ(wakes.load(), 2);
+}
+
 TEST_F(LeaseApiTest, MalformedRequestsAreRejectedAndWriteNothing) {
   struct Case {
     const char* method;
