@@ -25,7 +25,7 @@ int slots_of(const Json& body) {
 }
 
 // 423 with Retry-After, as Prefect answers when a limit is full.
-Reply locked(const ConcurrencyLimits& /*limits*/) {
+Reply locked() {
   Json body = Json::object();
   body["detail"] = "Locked";
   Reply r = json_reply(423, std::move(body));
@@ -125,7 +125,7 @@ void add_concurrency_routes(RouteTable& routes, RouteContext& ctx) {
   routes.add("POST", "/v2/concurrency_limits/increment", [&ctx](const ApiRequest& req) -> Outcome<Reply> {
     std::vector<const ConcurrencyLimit*> taken;
     if (!ctx.store.limits().increment(names_of(req.body), slots_of(req.body), ctx.now(), &taken)) {
-      return locked(ctx.store.limits());
+      return locked();
     }
     Json out = Json::array();
     for (const ConcurrencyLimit* l : taken) out.push_back(minimal_json(*l));
@@ -143,7 +143,7 @@ void add_concurrency_routes(RouteTable& routes, RouteContext& ctx) {
     WallTime now = ctx.now();
     std::vector<const ConcurrencyLimit*> taken;
     int slots = slots_of(req.body);
-    if (!ctx.store.limits().increment(names_of(req.body), slots, now, &taken)) return locked(ctx.store.limits());
+    if (!ctx.store.limits().increment(names_of(req.body), slots, now, &taken)) return locked();
     std::vector<std::string> ids;
     Json limits = Json::array();
     for (const ConcurrencyLimit* l : taken) {

@@ -14,7 +14,7 @@ namespace lifeline::fake_prefect {
 
 class EventLog {
  public:
-  explicit EventLog(std::size_t capacity = 100000) : capacity_(capacity) {}
+  explicit EventLog(std::size_t capacity = 20000) : capacity_(capacity) {}
 
   // `event` is an Event as validated by the schema; `received` is stamped here.
   void append(Json event, WallTime received);

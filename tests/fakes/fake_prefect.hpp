@@ -21,6 +21,10 @@
 // - Releasing a deployment slot whose lease already expired frees nothing more (Prefect may
 //   decrement the limit a second time).
 // - Run names default to "fake-run-N" instead of Prefect's random slugs; ids are random v4.
+// - set_state on an unknown run answers 404 {"detail": "Flow run not found"} (not recorded
+//   from a real server); no golden exchange covers it.
+// - stop() may wait up to 2 s for a client that keeps an idle keep-alive connection open
+//   (cpp-httplib's keep-alive wait); close clients first for fast teardown.
 
 #include <chrono>
 #include <condition_variable>

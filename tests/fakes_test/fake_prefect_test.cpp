@@ -218,6 +218,11 @@ TEST_F(FakePrefectTest, RecordsEvents) {
   Json missing_id = event;
   missing_id[0].erase("id");
   EXPECT_EQ(post("/api/events", missing_id).status, 422);
+  Json no_role = event;
+  no_role[0]["related"][0].erase("prefect.resource.role");
+  auto rejected = post("/api/events", no_role);
+  EXPECT_EQ(rejected.status, 422);
+  EXPECT_EQ(rejected.body["exception_detail"][0]["loc"], parse(R"(["body", 0, "related", 0])"));
   bool seen = false;
   for (const auto& e : fake_.events()) seen = seen || e["event"] == "lifeline.run.reaped";
   EXPECT_TRUE(seen);
