@@ -30,6 +30,7 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
 std::string usage() {
   return "usage: fake-prefect [--listen 127.0.0.1:PORT] [--latency 5ms] [--fail-rate 0.0]\n"
          "                    [--seed N] [--threads N] [--openapi FILE]\n"
+         "                    [--auth-string USER:PASS | --api-key KEY]\n"
          "Serves a fake Prefect REST API under /api and its control API under /__fake/.\n"
          "Prints \"listening on HOST:PORT\" once it accepts connections; SIGTERM or SIGINT stop it.\n";
 }
@@ -85,6 +86,10 @@ std::optional<CommandLine> parse_command_line(const std::vector<std::string>& ar
         return std::nullopt;
       }
       cl.options.threads = static_cast<std::size_t>(n);
+    } else if (flag == "--auth-string") {
+      cl.options.authorization = basic_authorization(value);
+    } else if (flag == "--api-key") {
+      cl.options.authorization = "Bearer " + value;
     } else if (flag == "--openapi") {
       cl.options.openapi = value;
     } else {

@@ -29,6 +29,10 @@ Reply injected(int status) {
   return json_reply(status, std::move(body));
 }
 
+bool exempt_from_auth(const httplib::Request& req) {
+  return req.method == "GET" && (req.path == "/api/health" || req.path == "/api/ready");
+}
+
 StateInput state_input(StateType type, const std::optional<std::string>& name,
                        const std::optional<std::string>& message) {
   StateInput in;
@@ -39,6 +43,28 @@ StateInput state_input(StateType type, const std::optional<std::string>& name,
 }
 
 }  // namespace
+
+std::string basic_authorization(const std::string& auth_string) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < auth_string.size(); i += 3) {
+    auto n = (static_cast<unsigned>(static_cast<unsigned char>(auth_string[i])) << 16) |
+             (static_cast<unsigned>(static_cast<unsigned char>(auth_string[i + 1])) << 8) |
+             static_cast<unsigned>(static_cast<unsigned char>(auth_string[i + 2]));
+    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  std::size_t rest = auth_string.size() - i;
+  if (rest > 0) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(auth_string[i])) << 16;
+    if (rest == 2) n |= static_cast<unsigned>(static_cast<unsigned char>(auth_string[i + 1])) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return "Basic " + out;
+}
 
 FakePrefect::FakePrefect(FakePrefectOptions options)
     : options_(std::move(options)),
@@ -175,7 +201,10 @@ void FakePrefect::handle_api(const httplib::Request& req, httplib::Response& res
   }
 
   Reply reply;
-  if (req.path != "/api" && req.path.rfind("/api/", 0) != 0) {
+  if (options_.authorization && !exempt_from_auth(req) &&
+      req.get_header_value("Authorization") != *options_.authorization) {
+    reply = json_reply(401, Json::object({{"exception_message", "Unauthorized"}}));
+  } else if (req.path != "/api" && req.path.rfind("/api/", 0) != 0) {
     reply = json_reply(404, Json::object({{"detail", "Not Found"}}));
   } else {
     std::multimap<std::string, std::string> query(req.params.begin(), req.params.end());

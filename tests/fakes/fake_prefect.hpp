@@ -14,7 +14,7 @@
 // - Only the endpoints lifeline and its tests use are served; other Prefect paths answer
 //   501, unknown paths 404 {"detail": "Not Found"} as Prefect does.
 // - A filter criterion the fake does not implement answers 501 instead of being applied.
-// - No authentication; no websocket (/api/events/in); no background services except
+// - Authentication only as an exact Authorization header (optional); no websocket (/api/events/in); no background services except
 //   lease expiry, applied lazily (Prefect's Repossessor).
 // - Tag concurrency slots are held until the task run leaves RUNNING (no lease expiry), and
 //   a WAIT for a full tag limit always says 30 s (Prefect adds jitter).
@@ -65,7 +65,15 @@ struct FakePrefectOptions {
   std::filesystem::path openapi = default_openapi_path();
   const lifeline::Clock* clock = nullptr;  // wall time source; nullptr: the system clock
   std::string server_version = "3.4.25";  // what /api/admin/version answers
+  // When set, every /api request but GET /api/health and /api/ready must carry exactly this
+  // Authorization header, else 401 {"exception_message": "Unauthorized"} (what a server
+  // with PREFECT_SERVER_API_AUTH_STRING answers). See basic_authorization().
+  std::optional<std::string> authorization;
 };
+
+// "Basic <base64(auth_string)>", the header a client of a server with
+// PREFECT_SERVER_API_AUTH_STRING=<auth_string> sends.
+std::string basic_authorization(const std::string& auth_string);
 
 // How tests ask for a flow run. The run is walked through Prefect's usual states
 // (Scheduled/Pending, Running, ...) with unforced proposals, so its history, run_count,

@@ -120,6 +120,8 @@ TEST(CommandLine, ParsesFlags) {
   EXPECT_EQ(cl->options.port, 4200);
   EXPECT_EQ(cl->options.latency, 90s);
   EXPECT_DOUBLE_EQ(cl->options.fail_rate, 0.25);
+  EXPECT_EQ(parse_command_line({"--api-key", "k"}, error)->options.authorization, "Bearer k");
+  EXPECT_EQ(parse_command_line({"--auth-string", "a:b"}, error)->options.authorization, "Basic YTpi");
   EXPECT_FALSE(parse_command_line({"--fail-rate", "2"}, error));
   EXPECT_FALSE(parse_command_line({"--listen", "localhost"}, error));
   EXPECT_FALSE(parse_command_line({"--bogus", "1"}, error));

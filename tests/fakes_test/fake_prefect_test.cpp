@@ -355,6 +355,26 @@ TEST_F(FakePrefectTest, ConcurrentClientsSeeConsistentAnswers) {
   EXPECT_EQ(rejected.load(), 120);
 }
 
+TEST(FakePrefectAuth, RequiresTheConfiguredAuthorization) {
+  FakePrefectOptions options;
+  options.authorization = basic_authorization("admin:pass");
+  EXPECT_EQ(*options.authorization, "Basic YWRtaW46cGFzcw==");
+  FakePrefect fake(options);
+  ASSERT_TRUE(fake.start());
+  httplib::Client cli("127.0.0.1", fake.port());
+  auto health = cli.Get("/api/health");  // probes need no credentials
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto refused = cli.Post("/api/flow_runs/filter", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(Json::parse(refused->body), parse(R"({"exception_message": "Unauthorized"})"));
+  httplib::Headers headers{{"Authorization", *options.authorization}};
+  auto allowed = cli.Post("/api/flow_runs/filter", headers, "{}", "application/json");
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+}
+
 TEST(FakePrefectStart, ReportsAMissingSchema) {
   FakePrefectOptions options;
   options.openapi = "/nonexistent/openapi.json";
