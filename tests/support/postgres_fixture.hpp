@@ -41,13 +41,13 @@ class TempPostgres {
  private:
   struct External {};
   TempPostgres(External, std::uint16_t port);
-  bool external_ = false;
   void run_as_owner(const std::string& cmd) const;
   std::string dir_;
   std::string bindir_;
   std::uint16_t port_ = 0;
   bool running_ = false;
   int db_counter_ = 0;
+  bool external_ = false;
 };
 
 }  // namespace lifeline::testing
