@@ -42,6 +42,7 @@
 #include "tests/fakes/json.hpp"
 #include "tests/fakes/openapi_catalog.hpp"
 #include "tests/fakes/route_table.hpp"
+#include "tests/fakes/run_spec.hpp"
 
 namespace httplib {
 class Server;
@@ -74,39 +75,6 @@ struct FakePrefectOptions {
 // "Basic <base64(auth_string)>", the header a client of a server with
 // PREFECT_SERVER_API_AUTH_STRING=<auth_string> sends.
 std::string basic_authorization(const std::string& auth_string);
-
-// How tests ask for a flow run. The run is walked through Prefect's usual states
-// (Scheduled/Pending, Running, ...) with unforced proposals, so its history, run_count,
-// start_time and concurrency slots look like a real run's.
-struct RunSpec {
-  std::string state = "RUNNING";          // target StateType
-  std::optional<std::string> state_name;  // name of the last state (default: the type's)
-  std::optional<std::string> state_message;
-  std::optional<std::string> deployment_id;  // an existing deployment
-  bool with_deployment = false;              // or create one for this run
-  std::optional<int> deployment_concurrency_limit;  // for a created deployment
-  std::optional<std::string> work_pool_name;
-  std::vector<std::string> tags;
-  std::optional<std::string> parent_run_id;  // make this run a subflow of that run
-  std::optional<std::string> name;
-  std::string flow_name = "fake-flow";
-  std::optional<int> retries;                // empirical_policy.retries
-};
-
-struct DeploymentSpec {
-  std::string name = "fake-deployment";
-  std::string flow_name = "fake-flow";
-  std::optional<int> concurrency_limit;
-  std::optional<std::string> collision_strategy;  // "ENQUEUE" (default) or "CANCEL_NEW"
-  std::optional<std::string> work_pool_name;
-};
-
-struct TaskRunSpecForTest {
-  std::string flow_run_id;
-  std::string state = "RUNNING";  // walked from PENDING; RUNNING takes tag slots
-  std::vector<std::string> tags;
-  std::optional<std::string> name;
-};
 
 struct StartResult {
   bool ok = false;
@@ -181,8 +149,6 @@ class FakePrefect {
   // Waits `d` unless stop() comes first; false when stopping.
   bool pause_for(std::chrono::milliseconds d);
   std::chrono::system_clock::time_point now_locked() const;
-  std::string create_deployment_locked(const DeploymentSpec& spec);
-  std::string walk_flow_run(const std::string& run_id, const RunSpec& spec);
 
   FakePrefectOptions options_;
   lifeline::SystemClock system_clock_;
