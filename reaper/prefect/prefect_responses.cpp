@@ -103,10 +103,12 @@ Result<OrchestrationResult> parse_orchestration_result(const json& j, int http_s
   r.http_status = http_status;
   r.status = str(j, "status");
   if (r.status.empty()) return bad("an orchestration result without a status");
-  if (auto d = j.find("details"); d != j.end() && d->is_object()) {
-    r.details_type = str(*d, "type");
-    r.reason = str(*d, "reason");
-    if (auto ds = d->find("delay_seconds"); ds != d->end() && ds->is_number()) r.delay_seconds = ds->get<double>();
+  if (j.contains("details") && j.at("details").is_object()) {
+    const json& d = j.at("details");
+    r.details_type = str(d, "type");
+    r.reason = str(d, "reason");
+    if (d.contains("delay_seconds") && d.at("delay_seconds").is_number())
+      r.delay_seconds = d.at("delay_seconds").get<double>();
   }
   if (auto s = j.find("state"); s != j.end() && s->is_object()) {
     auto st = parse_state(*s);

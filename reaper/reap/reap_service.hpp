@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "reaper/api/run_status_source.hpp"
+#include "reaper/background_service.hpp"
 #include "reaper/config.hpp"
 #include "reaper/metrics.hpp"
 #include "reaper/reap/deployment_names.hpp"
@@ -39,22 +40,22 @@
 
 namespace lifeline::reaper::reap {
 
-class ReapService {
+class ReapService final : public BackgroundService {
  public:
   ReapService(const Config& config, std::string database_url, ReaperMetrics& metrics, const Logger& log,
               const Clock& clock);
-  ~ReapService();
+  ~ReapService() override;
   ReapService(const ReapService&) = delete;
   ReapService& operator=(const ReapService&) = delete;
 
   // Starts the threads. Throws std::invalid_argument for an unusable prefect.api_url.
-  void start();
+  void start() override;
   // Drains: no new claims; each worker finishes its current step, puts its job back
   // (claim released, resumable by any replica) and exits; then every thread is joined.
-  void stop();
+  void stop() override;
   // Takes a new configuration for the next interval / next job. max_in_flight and the
   // database URL need a restart (the thread count and connections are fixed at start).
-  void reload(const Config& config);
+  void reload(const Config& config) override;
   // Look for dead leases now (the release path calls it, or NOTIFY lifeline_wakeup).
   void wake();
 
