@@ -33,6 +33,9 @@ Reply orchestration_reply(const SetStateOutcome& outcome) {
 
 void add_flow_routes(RouteTable& routes, RouteContext& ctx) {
   routes.add("GET", "/health", [](const ApiRequest&) -> Outcome<Reply> { return json_reply(200, true); });
+  routes.add("GET", "/ready", [](const ApiRequest&) -> Outcome<Reply> {
+    return json_reply(200, Json::object({{"message", "OK"}}));
+  });
   // /version is the API (schema) version; /admin/version the server's release.
   routes.add("GET", "/version", [](const ApiRequest&) -> Outcome<Reply> { return json_reply(200, "0.8.4"); });
   routes.add("GET", "/admin/version",

@@ -201,6 +201,7 @@ TEST_F(FakePrefectTest, ChecksRequestsLikePrefect) {
             "Invalid limit: must be less than or equal to 200.");
   EXPECT_EQ(get("/api/flow_runs/not-a-uuid").status, 422);
   EXPECT_EQ(get("/api/no_such_thing").body, parse(R"({"detail": "Not Found"})"));
+  EXPECT_EQ(get("/api/ready").status, 200);
   EXPECT_EQ(get("/api/flow_runs/filter").status, 422);  // GET matches /flow_runs/{id}, as in FastAPI
   EXPECT_EQ(get("/api/events/filter").status, 405);
   EXPECT_EQ(post("/api/work_pools/", Json::object()).status, 501);
