@@ -9,6 +9,7 @@
 #include "reaper/command_line.hpp"
 #include "reaper/config_loader.hpp"
 #include "reaper/config_report.hpp"
+#include "reaper/reap_wiring.hpp"
 #include "shared/clock.hpp"
 #include "shared/log.hpp"
 
@@ -52,6 +53,6 @@ int main(int argc, char** argv) {
   if (cl->command == Command::migrate) return run_migrate(loaded.config, log);
 
   App app(cl->config_path, std::move(loaded.config), clock, log);
-  // The reap pipeline is wired here: app.set_reap_factory(...).
+  app.set_reap_factory(make_reap_factory());
   return app.serve();
 }
