@@ -1,14 +1,15 @@
 #include "sidecar/workload/exec_workload.hpp"
 
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "sidecar/workload/child_reaper.hpp"
-
-extern char** environ;
 
 namespace lifeline::sidecar {
 
@@ -25,21 +26,45 @@ Result<pid_t> ExecWorkload::start() {
   std::vector<char*> args;
   for (auto& a : argv_) args.push_back(a.data());
   args.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigfillset(&defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);  // the handlers Asio installed are not the child's
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return make_error("spawn", "cannot start \"" + argv_[0] + "\": " + std::strerror(rc));
+  int report[2];  // close-on-exec pipe: the child writes errno here if exec fails
+  if (::pipe2(report, O_CLOEXEC) != 0) return make_error("spawn", std::string("pipe: ") + std::strerror(errno));
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return make_error("spawn", std::string("fork: ") + std::strerror(err));
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec.
+    ::setpgid(0, 0);
+    // If the sidecar dies (OOM kill, SIGKILL) nobody fences the workload any more: it
+    // must not outlive its lease keeper.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // Asio's handlers are not the child's
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execvp(args[0], args.data());
+    int err = errno;
+    ssize_t ignored = ::write(report[1], &err, sizeof err);
+    (void)ignored;
+    ::_exit(127);
+  }
+  ::close(report[1]);
+  ::setpgid(pid, pid);  // also from here, so the group exists before we signal it
+  int err = 0;
+  ssize_t n;
+  do n = ::read(report[0], &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  ::close(report[0]);
   pid_ = pid;
+  if (n == static_cast<ssize_t>(sizeof err))
+    return make_error("spawn", "cannot start \"" + argv_[0] + "\": " + std::strerror(err));
   return pid;
 }
 

@@ -16,7 +16,9 @@ class ExecWorkload final : public Workload {
  public:
   ExecWorkload(std::vector<std::string> argv, std::function<void(WorkloadExit)> on_exit);
 
-  // Spawns the command (posix_spawnp, new process group, default signal dispositions).
+  // Starts the command in a new process group with default signal dispositions, set to
+  // be SIGKILLed if the sidecar dies. Exec failure is an error (the child is then reaped
+  // by on_sigchld like any exit).
   Result<pid_t> start();
   // Called on SIGCHLD: collects the child (and, as PID 1, orphans).
   void on_sigchld(bool reap_all);

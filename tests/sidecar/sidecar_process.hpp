@@ -21,12 +21,12 @@ class SidecarProcess {
  public:
   struct Settings {
     std::string verb = "exec";                 // exec | run
-    std::string reaper_url;
+    std::string reaper_url{};
     std::string run_id = kTestRunId;
-    std::vector<std::string> flags;            // e.g. {"--interval", "100ms"}
-    std::vector<std::string> command;          // exec: CMD ARGS
-    std::map<std::string, std::string> env;
-    std::vector<std::string> wrapper;          // e.g. {"unshare", "-pf", "--mount-proc"}
+    std::vector<std::string> flags{};          // e.g. {"--interval", "100ms"}
+    std::vector<std::string> command{};        // exec: CMD ARGS
+    std::map<std::string, std::string> env{};
+    std::vector<std::string> wrapper{};        // e.g. {"unshare", "-pf", "--mount-proc"}
     std::string log_prefix = "sidecar";
   };
 

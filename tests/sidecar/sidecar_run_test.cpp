@@ -34,6 +34,13 @@ std::string named_sleep(const std::string& name) {
   return path.string();
 }
 
+Subprocess::Options proc(std::vector<std::string> argv, std::string prefix) {
+  Subprocess::Options o;
+  o.argv = std::move(argv);
+  o.log_prefix = std::move(prefix);
+  return o;
+}
+
 bool unshare_works() {
   static int works = -1;
   if (works < 0) works = std::system("unshare -pf --mount-proc true >/dev/null 2>&1") == 0 ? 1 : 0;
@@ -42,7 +49,7 @@ bool unshare_works() {
 
 TEST(ProcScan, FindsByPidAndName) {
   std::string exe = named_sleep("lls-scan-a");
-  Subprocess p({.argv = {exe, "30"}, .log_prefix = "scan-a"});
+  Subprocess p(proc({exe, "30"}, "scan-a"));
   ASSERT_TRUE(wait_until([&] { return !sidecar::find_targets({TargetSpec::Kind::name, 0, "lls-scan-a"}, "/proc", ::getpid()).empty(); }, 5s));
   auto by_name = sidecar::find_targets({TargetSpec::Kind::name, 0, "lls-scan-a"}, "/proc", ::getpid());
   ASSERT_EQ(by_name.size(), 1u);
@@ -88,7 +95,7 @@ TEST(ChildReaper, ReapsTheChildAndOrphansWithoutBlocking) {
 
 TEST(SidecarRun, WatchesAPidUntilItExitsThenReleasesAndExits0) {
   FakeLeaseEndpoint reaper;
-  Subprocess workload({.argv = {"/bin/sleep", "30"}, .log_prefix = "run-pid-wl"});
+  Subprocess workload(proc({"/bin/sleep", "30"}, "run-pid-wl"));
   SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
                      .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-pid"});
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
@@ -108,7 +115,7 @@ TEST(SidecarRun, WaitsForANamedWorkloadToAppear) {
                      .log_prefix = "run-name"});
   // Heartbeats start before the workload exists (a native sidecar starts first).
   ASSERT_TRUE(wait_until([&] { return reaper.heartbeat_count() >= 2; }, 5s));
-  Subprocess workload({.argv = {exe, "0.5"}, .log_prefix = "run-name-wl"});
+  Subprocess workload(proc({exe, "0.5"}, "run-name-wl"));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   EXPECT_EQ(sc.process().wait_exit(10s), 0);
   EXPECT_EQ(reaper.releases().size(), 1u);
@@ -125,7 +132,7 @@ TEST(SidecarRun, StartTimeoutIsAClearError) {
 
 TEST(SidecarRun, BlackHoledReaperStopsAWorkloadItDidNotStart) {
   FakeLeaseEndpoint reaper;
-  Subprocess workload({.argv = {"/bin/sleep", "60"}, .log_prefix = "run-bh-wl"});
+  Subprocess workload(proc({"/bin/sleep", "60"}, "run-bh-wl"));
   SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
                      .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-bh"});
   ASSERT_TRUE(wait_until([&] { return reaper.heartbeat_count() >= 2; }, 5s));
@@ -136,7 +143,7 @@ TEST(SidecarRun, BlackHoledReaperStopsAWorkloadItDidNotStart) {
 
 TEST(SidecarRun, StopDirectiveExits4) {
   FakeLeaseEndpoint reaper;
-  Subprocess workload({.argv = {"/bin/sleep", "60"}, .log_prefix = "run-stop-wl"});
+  Subprocess workload(proc({"/bin/sleep", "60"}, "run-stop-wl"));
   SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
                      .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-stop"});
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
@@ -147,7 +154,7 @@ TEST(SidecarRun, StopDirectiveExits4) {
 
 TEST(SidecarRun, SigtermWhileTheWorkloadRunsIsAnEviction) {
   FakeLeaseEndpoint reaper;
-  Subprocess workload({.argv = {"/bin/sleep", "60"}, .log_prefix = "run-evict-wl"});
+  Subprocess workload(proc({"/bin/sleep", "60"}, "run-evict-wl"));
   SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
                      .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-evict"});
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
