@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -19,7 +20,7 @@ std::string bench_reaper_toml(const BenchReaperSettings& s) {
     << "\"\nmax_in_flight = " << s.max_in_flight << "\n\n"
     << "[leases]\nmin_ttl = \"" << s.min_ttl << "\"\nmax_ttl = \"" << s.max_ttl << "\"\n\n"
     << "[reaper]\ninterval = \"" << s.interval << "\"\nbatch_size = " << s.batch_size << "\norphan_grace = \""
-    << s.orphan_grace << "\"\n\n"
+    << s.orphan_grace << "\"\nstatus_refresh = \"" << s.status_refresh << "\"\n\n"
     << "[retry]\nmax_attempts = " << s.max_attempts << "\ndelay = \"" << s.retry_delay
     << "\"\nmax_delay = \"1m\"\nmultiplier = 2.0\njitter = 0.0\n\n"
     << s.extra_toml;
@@ -33,7 +34,11 @@ BenchReaper::BenchReaper(BenchReaperSettings s) {
     f << bench_reaper_toml(s);
   }
   proc_ = std::make_unique<lifeline::testing::Subprocess>(lifeline::testing::Subprocess::Options{
-      {lifeline::testing::bin_path("lifeline-reaper"), "--config", config_path_}, {}, {}, true, s.name});
+      {lifeline::testing::bin_path("lifeline-reaper"), "--config", config_path_},
+      s.preload.empty() ? std::map<std::string, std::string>{} : std::map<std::string, std::string>{{"LD_PRELOAD", s.preload}},
+      {},
+      true,
+      s.name});
   auto port = proc_->wait_for_output(std::regex(R"(listening.*port=(\d+))"), std::chrono::seconds(30), true);
   if (!port) throw std::runtime_error("lifeline-reaper did not start serving:\n" + proc_->stderr_text());
   port_ = static_cast<std::uint16_t>(std::stoi(*port));

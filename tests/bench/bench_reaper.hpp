@@ -20,12 +20,14 @@ struct BenchReaperSettings {
   std::string min_ttl = "1s";
   std::string max_ttl = "10m";
   std::string orphan_grace = "0s";
+  std::string status_refresh = "10s";
   std::string retry_delay = "1s";
   std::string prefect_timeout = "10s";
   int max_in_flight = 16;
   int batch_size = 500;
   int max_attempts = 3;
   std::string extra_toml;  // appended verbatim
+  std::string preload;     // LD_PRELOAD for the reaper process only (measurement aids)
   std::string name = "bench-reaper";
 };
 

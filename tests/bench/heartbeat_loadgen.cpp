@@ -207,20 +207,25 @@ int main(int argc, char** argv) {
               total.sent > 0 ? total.cpu_seconds * 1e6 / static_cast<double>(total.sent) : 0.0,
               static_cast<unsigned long long>(total.late_sends), load_at_start);
   for (std::size_t i = 0; i < o.watch.size(); ++i)
-    std::printf("  %s (pid %d): CPU %.2f cores in the window, RSS %.1f MiB\n", o.watch[i].first.c_str(),
-                o.watch[i].second, watch_cpu[i] / window, static_cast<double>(watch_rss[i]) / 1024.0);
+    std::printf("  %s (pid %d): CPU %.2f cores in the window (%.1f us per answer), RSS %.1f MiB\n",
+                o.watch[i].first.c_str(), o.watch[i].second, watch_cpu[i] / window,
+                total.answered() > 0 ? watch_cpu[i] * 1e6 / static_cast<double>(total.answered()) : 0.0,
+                static_cast<double>(watch_rss[i]) / 1024.0);
 
   std::printf("RESULT label=%s connections=%zu connected=%llu open_at_end=%llu rate_target=%.0f ok_per_s=%.0f "
               "connect_s=%.2f sent=%llu answered=%llu codes=%s errors=%s p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f "
-              "max_ms=%.3f mean_ms=%.3f loadgen_cores=%.3f late_sends=%llu load1=%.2f",
+              "max_ms=%.3f mean_ms=%.3f loadgen_cores=%.3f loadgen_us_per_request=%.1f late_sends=%llu load1=%.2f",
               o.label.c_str(), o.connections, static_cast<unsigned long long>(total.connected),
               static_cast<unsigned long long>(total.open_at_end), o.rate, ok_rate, connect_seconds,
               static_cast<unsigned long long>(total.sent), static_cast<unsigned long long>(total.answered()),
               codes_s.c_str(), errors_s.c_str(), ms(h.quantile(0.5)), ms(h.quantile(0.9)), ms(h.quantile(0.99)),
               ms(h.quantile(0.999)), ms(h.max()), h.mean() / 1000.0, total.cpu_seconds / window,
+              total.sent > 0 ? total.cpu_seconds * 1e6 / static_cast<double>(total.sent) : 0.0,
               static_cast<unsigned long long>(total.late_sends), load_at_start);
   for (std::size_t i = 0; i < o.watch.size(); ++i)
-    std::printf(" %s_cores=%.3f %s_rss_kib=%lld", o.watch[i].first.c_str(), watch_cpu[i] / window,
+    std::printf(" %s_cores=%.3f %s_us_per_answer=%.1f %s_rss_kib=%lld", o.watch[i].first.c_str(),
+                watch_cpu[i] / window, o.watch[i].first.c_str(),
+                total.answered() > 0 ? watch_cpu[i] * 1e6 / static_cast<double>(total.answered()) : 0.0,
                 o.watch[i].first.c_str(), static_cast<long long>(watch_rss[i]));
   std::printf("\n");
   if (!all_reported) std::fprintf(stderr, "heartbeat_loadgen: a worker did not report\n");

@@ -28,6 +28,7 @@
 #include "shared/time_format.hpp"
 #include "tests/bench/bench_reaper.hpp"
 #include "tests/bench/latency_histogram.hpp"
+#include "tests/bench/load_worker.hpp"
 #include "tests/bench/process_watch.hpp"
 #include "tests/bench/sidecar_swarm.hpp"
 #include "tests/fakes/fake_prefect.hpp"
@@ -54,6 +55,8 @@ struct Options {
   int ttl_seconds = 5;
   double death_spread = 20;  // seconds over which deaths are spread
   int max_attempts = 3;
+  std::string status_refresh = "10s";
+  std::string reaper_preload;  // LD_PRELOAD for the reaper only
 };
 
 bool parse(int argc, char** argv, Options& o) {
@@ -72,6 +75,8 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--ttl") o.ttl_seconds = std::stoi(v);
     else if (a == "--death-spread") o.death_spread = std::stod(v);
     else if (a == "--max-attempts") o.max_attempts = std::stoi(v);
+    else if (a == "--status-refresh") o.status_refresh = v;
+    else if (a == "--reaper-preload") o.reaper_preload = v;
     else return false;
   }
   return o.pg_port != 0 && argc % 2 == 1 &&
@@ -85,8 +90,9 @@ std::string fresh_database(int port, const std::string& name) {
   const std::string base = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/";
   auto conn = lifeline::reaper::store::PgConnection::connect(base + "postgres", lifeline::Duration{10'000});
   if (!conn) throw std::runtime_error("cannot connect to PostgreSQL: " + conn.error().message);
-  // Names are ours (letters, digits, underscores): safe to splice into DDL.
-  (void)conn->exec("DROP DATABASE IF EXISTS " + name, {}, lifeline::Duration{30'000});
+  // Names are ours (letters, digits, underscores): safe to splice into DDL. FORCE ends
+  // connections a previous, interrupted run may have left.
+  (void)conn->exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", {}, lifeline::Duration{30'000});
   auto r = conn->exec("CREATE DATABASE " + name, {}, lifeline::Duration{30'000});
   if (!r) throw std::runtime_error("CREATE DATABASE failed: " + r.error().message);
   return base + name;
@@ -139,6 +145,8 @@ bench::BenchReaperSettings reaper_settings(const Options& o, const std::string& 
   s.max_in_flight = o.max_in_flight;
   s.batch_size = o.batch_size;
   s.max_attempts = o.max_attempts;
+  s.status_refresh = o.status_refresh;
+  s.preload = o.reaper_preload;
   s.name = name;
   return s;
 }
@@ -148,8 +156,9 @@ double q_ms(const bench::LatencyHistogram& h, double q) { return static_cast<dou
 // ---------------------------------------------------------------------------------------
 int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& deployment) {
   const std::size_t n = o.mass_runs;
-  std::printf("mass reaping: %zu leases, fake Prefect %d ms per call, max_in_flight %d, batch_size %d, interval %s\n",
-              n, o.latency_ms, o.max_in_flight, o.batch_size, o.interval.c_str());
+  std::printf("mass reaping: %zu leases, fake Prefect %d ms per call, max_in_flight %d, batch_size %d, interval %s, "
+              "status_refresh %s\n",
+              n, o.latency_ms, o.max_in_flight, o.batch_size, o.interval.c_str(), o.status_refresh.c_str());
   std::fflush(stdout);
   prefect.set_latency(0ms);
   auto t_create = Steady::now();
@@ -180,6 +189,7 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   // Wait on the reaper's own counter (cheap) rather than polling 10,000 runs in the fake,
   // which would contend with the reaper's calls for the fake's lock.
   double reaper_cpu0 = bench::tree_cpu_seconds(reaper.pid());
+  const double fake_cpu0 = bench::process_cpu_seconds();  // this process: the fake's handlers
   double pg_cpu0 = o.postgres_pid > 0 ? bench::tree_cpu_seconds(o.postgres_pid) : 0;
   const double load0 = bench::load_average();
   const auto deadline = Steady::now() + std::chrono::seconds(o.ttl_seconds) + 120s;
@@ -192,6 +202,7 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
     if (retried >= static_cast<double>(acked) || reaped >= static_cast<double>(acked)) break;
   }
   const double reaper_cpu = bench::tree_cpu_seconds(reaper.pid()) - reaper_cpu0;
+  const double fake_cpu = bench::process_cpu_seconds() - fake_cpu0;
   const double pg_cpu = o.postgres_pid > 0 ? bench::tree_cpu_seconds(o.postgres_pid) - pg_cpu0 : 0;
   prefect.set_latency(0ms);
 
@@ -217,9 +228,14 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   std::map<int, std::uint64_t> by_status;
   Wall::time_point first_call = Wall::time_point::max(), last_call_end = Wall::time_point::min();
   double busy_seconds = 0;  // sum of call durations: slot-seconds used
+  std::size_t before_expiry = 0;  // the run-status refresh of live leases, not reaping
   for (const auto& c : calls) {
     ++by_endpoint[endpoint_of(c)];
     ++by_status[c.status];
+    if (c.time < first_expiry) {
+      ++before_expiry;
+      continue;
+    }
     first_call = std::min(first_call, c.time);
     last_call_end = std::max(last_call_end, c.time + c.duration);
     busy_seconds += std::chrono::duration<double>(c.duration).count();
@@ -228,18 +244,20 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   const auto end = rescheduled > 0 ? last_resched : last_crash;
   const double from_expiry = secs(end - first_expiry);
   const double busy_window = calls.empty() ? 0 : secs(last_call_end - first_call);
-  const double share_total = from_expiry > 0 ? static_cast<double>(calls.size()) / (capacity * from_expiry) : 0;
-  const double share_busy = busy_window > 0 ? static_cast<double>(calls.size()) / (capacity * busy_window) : 0;
+  const double share_total =
+      from_expiry > 0 ? static_cast<double>(calls.size() - before_expiry) / (capacity * from_expiry) : 0;
+  const double after = static_cast<double>(calls.size() - before_expiry);
+  const double share_busy = busy_window > 0 ? after / (capacity * busy_window) : 0;
   const double mean_in_flight = busy_window > 0 ? busy_seconds / busy_window : 0;
-  const double mean_call_ms = calls.empty() ? 0 : busy_seconds * 1000.0 / static_cast<double>(calls.size());
+  const double mean_call_ms = after > 0 ? busy_seconds * 1000.0 / after : 0;
 
   std::printf("  crashed %zu/%zu, rescheduled (AwaitingRetry) %zu/%zu\n", crashed, acked, rescheduled, acked);
   std::printf("  leases expired over %.2f s; first Crashed %.2f s after the first expiry\n",
               secs(last_expiry - first_expiry), secs(first_crash - first_expiry));
   std::printf("  all Crashed %.2f s and all rescheduled %.2f s after the first expiry (goal <= 30 s)\n",
               secs(last_crash - first_expiry), rescheduled > 0 ? secs(last_resched - first_expiry) : -1.0);
-  std::printf("  Prefect calls: %zu (%.2f per run); by endpoint:\n", calls.size(),
-              static_cast<double>(calls.size()) / static_cast<double>(acked));
+  std::printf("  Prefect calls: %zu (%.2f per run; %zu of them before the first expiry); by endpoint:\n",
+              calls.size(), static_cast<double>(calls.size()) / static_cast<double>(acked), before_expiry);
   for (const auto& [k, v] : by_endpoint)
     std::printf("    %-55s %8llu  %.2f/run\n", k.c_str(), static_cast<unsigned long long>(v),
                 static_cast<double>(v) / static_cast<double>(acked));
@@ -251,10 +269,10 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
               capacity, share_total * 100, from_expiry, share_busy * 100, busy_window);
   std::printf("  mean calls in flight %.2f of %d; mean call %.2f ms at the fake (latency %d ms)\n", mean_in_flight,
               o.max_in_flight, mean_call_ms, o.latency_ms);
-  std::printf("  idle before the first call %.2f s after the first expiry; reaper CPU %.2f cores, postgres CPU %.2f "
-              "cores over %.1f s; load %.2f\n",
-              secs(first_call - first_expiry), reaper_cpu / std::max(from_expiry, 0.001),
-              pg_cpu / std::max(from_expiry, 0.001), from_expiry, load0);
+  std::printf("  first reaping call %.2f s after the first expiry; CPU over %.1f s: reaper %.2f cores, postgres "
+              "%.2f cores, fake Prefect (this process) %.2f cores; load %.2f\n",
+              secs(first_call - first_expiry), from_expiry, reaper_cpu / std::max(from_expiry, 0.001),
+              pg_cpu / std::max(from_expiry, 0.001), fake_cpu / std::max(from_expiry, 0.001), load0);
   // Calls per second, to show the ramp and the tail.
   if (!calls.empty()) {
     std::map<long, int> per_second;
@@ -267,12 +285,12 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   std::printf("RESULT label=mass runs=%zu crashed=%zu rescheduled=%zu all_crashed_s=%.2f all_rescheduled_s=%.2f "
               "calls=%zu calls_per_run=%.2f capacity_per_s=%.0f share_from_expiry=%.3f share_busy=%.3f "
               "mean_in_flight=%.2f mean_call_ms=%.2f first_call_s=%.2f reaper_cores=%.2f postgres_cores=%.2f "
-              "load1=%.2f\n",
+              "fake_cores=%.2f load1=%.2f\n",
               acked, crashed, rescheduled, secs(last_crash - first_expiry),
               rescheduled > 0 ? secs(last_resched - first_expiry) : -1.0, calls.size(),
               static_cast<double>(calls.size()) / static_cast<double>(acked), capacity, share_total, share_busy,
               mean_in_flight, mean_call_ms, secs(first_call - first_expiry), reaper_cpu / std::max(from_expiry, 0.001),
-              pg_cpu / std::max(from_expiry, 0.001), load0);
+              pg_cpu / std::max(from_expiry, 0.001), fake_cpu / std::max(from_expiry, 0.001), load0);
   std::fflush(stdout);
   return crashed == acked ? 0 : 1;
 }
@@ -363,7 +381,8 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::cerr << "usage: reap_bench --pg-port PORT [--mode all|mass|detect|evict] [--watch-postgres PID]\n"
                  "  [--mass-runs N] [--detect-runs N] [--evict-runs N] [--latency-ms MS] [--max-in-flight N]\n"
-                 "  [--batch-size N] [--interval DURATION] [--ttl S] [--death-spread S] [--max-attempts N]\n";
+                 "  [--batch-size N] [--interval DURATION] [--ttl S] [--death-spread S] [--max-attempts N]\n"
+                 "  [--status-refresh DURATION] [--reaper-preload LIB]\n";
     return 2;
   }
   alarm(900);  // a hard bound on the whole benchmark, whatever happens
