@@ -167,6 +167,8 @@ asio::awaitable<void> LoadWorker::drive(std::size_t local) {
     if (measured) ++result_.sent;
     Exchange ex = co_await conn.round_trip(request);
     auto done = Clock::now();
+    if (ex.ok() && ex.status >= 200 && ex.status < 300 && done >= measure_start_ && done < measure_end_)
+      ++result_.ok_in_window;
     if (measured) {
       if (ex.ok()) {
         ++result_.status[ex.status];

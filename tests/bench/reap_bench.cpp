@@ -57,6 +57,7 @@ struct Options {
   int max_attempts = 3;
   std::string status_refresh = "10s";
   std::string reaper_preload;  // LD_PRELOAD for the reaper only
+  std::string suffix;          // appended to the RESULT labels
 };
 
 bool parse(int argc, char** argv, Options& o) {
@@ -77,6 +78,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--max-attempts") o.max_attempts = std::stoi(v);
     else if (a == "--status-refresh") o.status_refresh = v;
     else if (a == "--reaper-preload") o.reaper_preload = v;
+    else if (a == "--label-suffix") o.suffix = v;
     else return false;
   }
   return o.pg_port != 0 && argc % 2 == 1 &&
@@ -282,11 +284,11 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
     for (const auto& [s, k] : per_second) std::printf(" [%ld]%d", s, k);
     std::printf("\n");
   }
-  std::printf("RESULT label=mass runs=%zu crashed=%zu rescheduled=%zu all_crashed_s=%.2f all_rescheduled_s=%.2f "
+  std::printf("RESULT label=mass%s runs=%zu crashed=%zu rescheduled=%zu all_crashed_s=%.2f all_rescheduled_s=%.2f "
               "calls=%zu calls_per_run=%.2f capacity_per_s=%.0f share_from_expiry=%.3f share_busy=%.3f "
               "mean_in_flight=%.2f mean_call_ms=%.2f first_call_s=%.2f reaper_cores=%.2f postgres_cores=%.2f "
               "fake_cores=%.2f load1=%.2f\n",
-              acked, crashed, rescheduled, secs(last_crash - first_expiry),
+              o.suffix.c_str(), acked, crashed, rescheduled, secs(last_crash - first_expiry),
               rescheduled > 0 ? secs(last_resched - first_expiry) : -1.0, calls.size(),
               static_cast<double>(calls.size()) / static_cast<double>(acked), capacity, share_total, share_busy,
               mean_in_flight, mean_call_ms, secs(first_call - first_expiry), reaper_cpu / std::max(from_expiry, 0.001),
@@ -365,9 +367,9 @@ int run_deaths(const Options& o, fake::FakePrefect& prefect, const std::string& 
               static_cast<double>(delays.max()) / 1000.0, goal_ms);
   std::printf("  delay last acknowledged heartbeat -> Crashed ms: p50 %.0f  p99 %.0f  max %.0f; load %.2f\n",
               q_ms(after_ack, 0.5), q_ms(after_ack, 0.99), static_cast<double>(after_ack.max()) / 1000.0, load0);
-  std::printf("RESULT label=%s runs=%zu crashed=%llu p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f goal_ms=%.0f "
+  std::printf("RESULT label=%s%s runs=%zu crashed=%llu p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f goal_ms=%.0f "
               "early=%llu failed_beats=%llu load1=%.2f\n",
-              label, n, static_cast<unsigned long long>(delays.count()), q_ms(delays, 0.5), q_ms(delays, 0.9),
+              label, o.suffix.c_str(), n, static_cast<unsigned long long>(delays.count()), q_ms(delays, 0.5), q_ms(delays, 0.9),
               q_ms(delays, 0.99), static_cast<double>(delays.max()) / 1000.0, goal_ms,
               static_cast<unsigned long long>(early), static_cast<unsigned long long>(failed_beats), load0);
   std::fflush(stdout);
@@ -382,7 +384,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: reap_bench --pg-port PORT [--mode all|mass|detect|evict] [--watch-postgres PID]\n"
                  "  [--mass-runs N] [--detect-runs N] [--evict-runs N] [--latency-ms MS] [--max-in-flight N]\n"
                  "  [--batch-size N] [--interval DURATION] [--ttl S] [--death-spread S] [--max-attempts N]\n"
-                 "  [--status-refresh DURATION] [--reaper-preload LIB]\n";
+                 "  [--status-refresh DURATION] [--reaper-preload LIB] [--label-suffix S]\n";
     return 2;
   }
   alarm(900);  // a hard bound on the whole benchmark, whatever happens

@@ -26,6 +26,7 @@ void WorkerResult::merge(const WorkerResult& o) {
   reconnects += o.reconnects;
   sent += o.sent;
   late_sends += o.late_sends;
+  ok_in_window += o.ok_in_window;
   for (const auto& [k, v] : o.status) status[k] += v;
   for (const auto& [k, v] : o.errors) errors[k] += v;
   latency.merge(o.latency);
@@ -36,7 +37,8 @@ void WorkerResult::merge(const WorkerResult& o) {
 std::string WorkerResult::serialize() const {
   std::ostringstream out;
   out << "counters " << connections << ' ' << connected << ' ' << connect_failures << ' ' << open_at_end << ' '
-      << reconnects << ' ' << sent << ' ' << late_sends << ' ' << cpu_seconds << ' ' << window_seconds << '\n';
+      << reconnects << ' ' << sent << ' ' << late_sends << ' ' << ok_in_window << ' ' << cpu_seconds << ' '
+      << window_seconds << '\n';
   for (const auto& [k, v] : status) out << "status " << k << ' ' << v << '\n';
   for (const auto& [k, v] : errors) out << "error " << k << ' ' << v << '\n';
   out << "latency " << latency.serialize() << '\n';
@@ -55,7 +57,7 @@ bool WorkerResult::parse(const std::string& text) {
     l >> kind;
     if (kind == "counters") {
       l >> connections >> connected >> connect_failures >> open_at_end >> reconnects >> sent >> late_sends >>
-          cpu_seconds >> window_seconds;
+          ok_in_window >> cpu_seconds >> window_seconds;
       if (!l) return false;
     } else if (kind == "status") {
       int code = 0;

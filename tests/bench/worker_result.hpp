@@ -19,6 +19,7 @@ struct WorkerResult {
   std::uint64_t reconnects = 0;         // connections re-established after a close or error
   std::uint64_t sent = 0;               // requests sent in the window
   std::uint64_t late_sends = 0;         // sent more than 1 ms after their intended time
+  std::uint64_t ok_in_window = 0;       // 2xx answers received inside the window (throughput)
   std::map<int, std::uint64_t> status;  // answers in the window by status code
   std::map<std::string, std::uint64_t> errors;  // failed round trips in the window by kind
   LatencyHistogram latency;             // answers in the window (from intended send time)
