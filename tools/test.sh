@@ -34,7 +34,7 @@ run_ctest build release
 if [ $quick -eq 0 ]; then
   echo "=== end-to-end test, 10 times in a row"
   if [ -x build/bin/e2e_test ]; then
-    build/bin/e2e_test --gtest_repeat=10 --gtest_brief=1 || failed=1
+    build/bin/e2e_test --gtest_filter='EndToEnd.*' --gtest_repeat=10 --gtest_brief=1 || failed=1
   fi
 
   echo "=== build (ASan + UBSan, -Werror)"

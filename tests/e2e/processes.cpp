@@ -29,7 +29,7 @@ ReaperProcess::ReaperProcess(Settings s) {
     << "[prefect]\napi_url = \"" << s.prefect_api_url << "\"\ntimeout = \"5s\"\nmax_in_flight = 8\n\n"
     << "[leases]\nmin_ttl = \"" << s.min_ttl << "\"\nmax_ttl = \"" << s.max_ttl << "\"\ncompletion_grace = \""
     << s.completion_grace << "\"\n\n"
-    << "[reaper]\ninterval = \"" << s.interval << "\"\norphan_grace = \"" << s.orphan_grace << "\"\n\n"
+    << "[reaper]\ninterval = \"" << s.interval << "\"\norphan_grace = \"" << s.orphan_grace << "\"\nclaim_timeout = \"" << s.claim_timeout << "\"\n\n"
     << "[retry]\nmax_attempts = " << s.max_attempts << "\ndelay = \"" << s.retry_delay
     << "\"\nmax_delay = \"1m\"\nmultiplier = 2.0\njitter = 0.0\n\n"
     << s.extra_toml;

@@ -27,6 +27,7 @@ class ReaperProcess {
     std::string interval = "200ms";
     std::string completion_grace = "60s";
     std::string orphan_grace = "0s";
+    std::string claim_timeout = "60s";
     int max_attempts = 3;
     std::string retry_delay = "1s";
     std::string extra_toml;       // appended verbatim (e.g. [[policy]] tables)
