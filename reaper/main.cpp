@@ -11,6 +11,7 @@
 #include "reaper/config_report.hpp"
 #include "reaper/reap_wiring.hpp"
 #include "shared/clock.hpp"
+#include "shared/process_limits.hpp"
 #include "shared/log.hpp"
 
 using namespace lifeline;
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   }
   if (cl->command == Command::migrate) return run_migrate(loaded.config, log);
 
+  // One descriptor per sidecar connection: take all the kernel allows.
+  auto files = raise_open_files_limit();
+  log.info("open files limit", {{"soft", static_cast<long long>(files.soft)}, {"hard", static_cast<long long>(files.hard)}});
   App app(cl->config_path, std::move(loaded.config), clock, log);
   app.set_reap_factory(make_reap_factory());
   return app.serve();

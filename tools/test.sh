@@ -28,7 +28,7 @@ run_ctest() {  # dir label
 }
 
 echo "=== build (release, -Werror)"
-tools/build.sh release
+tools/build.sh release -DLIFELINE_BUILD_BENCH=OFF
 run_ctest build release
 
 if [ $quick -eq 0 ]; then

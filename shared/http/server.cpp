@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -83,8 +84,15 @@ asio::awaitable<void> Server::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(kAwait);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopped_ || draining_) co_return;
-      // EMFILE and friends: log and keep going; the limit is the operator's to raise.
-      log_.warn("accept failed", {{"error", ec.message()}});
+      // EMFILE and friends: the connection waits in the backlog. Pause instead of spinning,
+      // and log at most once a second; the limit is the operator's to raise.
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_accept_warning_ >= std::chrono::seconds(1)) {
+        last_accept_warning_ = now;
+        log_.warn("accept failed", {{"error", ec.message()}, {"connections", connections_.size()}});
+      }
+      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kAwait);
       continue;
     }
     if (connections_.size() >= limits_.max_connections) {

@@ -65,6 +65,7 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unordered_set<Connection*> connections_;
   std::uint64_t rejected_ = 0;
+  std::chrono::steady_clock::time_point last_accept_warning_{};
   bool stopped_ = false;
   bool draining_ = false;
 };

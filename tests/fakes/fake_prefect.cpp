@@ -99,6 +99,7 @@ StartResult FakePrefect::start() {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Short keep-alive: stop() waits for idle keep-alive connections to time out.
   server_->set_keep_alive_timeout(2);
+  server_->set_tcp_nodelay(true);  // as uvicorn does for the real server: no delayed-ACK stalls
   server_->set_keep_alive_max_count(100000);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
   server_->Get(".*", handler);

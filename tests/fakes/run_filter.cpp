@@ -1,5 +1,7 @@
 #include "tests/fakes/run_filter.hpp"
 
+#include <unordered_map>
+#include <unordered_set>
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -50,12 +52,21 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool in_list(const std::string& v, const Json& list) {
-  for (const auto& x : list) {
-    if (x.is_string() && normalised(x.get<std::string>()) == normalised(v)) return true;
+// The normalised strings of an any_/not_any_ list, computed once per list and request:
+// a filter of 200 ids over 10,000 runs must not canonicalise 2 million pairs.
+class ListSets {
+ public:
+  bool contains(const Json& list, const std::string& v) {
+    auto [it, fresh] = sets_.try_emplace(&list);
+    if (fresh)
+      for (const auto& x : list)
+        if (x.is_string()) it->second.insert(normalised(x.get<std::string>()));
+    return it->second.count(normalised(v)) > 0;
   }
-  return false;
-}
+
+ private:
+  std::unordered_map<const Json*, std::unordered_set<std::string>> sets_;
+};
 
 // Combines the criteria present in a filter object with its "operator" (and_ by default).
 class Combiner {
@@ -79,6 +90,8 @@ class Combiner {
 class Evaluator {
  public:
   explicit Evaluator(const Store& store) : store_(store) {}
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
 
   std::optional<ApiError> error;
 
@@ -91,10 +104,10 @@ class Evaluator {
       const Json& arg = it.value();
       if (op == "operator" || arg.is_null()) continue;
       if (op == "any_") {
-        if (f.is_list) c.add(std::any_of(f.list.begin(), f.list.end(), [&](auto& t) { return in_list(t, arg); }));
-        else c.add(f.text && in_list(*f.text, arg));
+        if (f.is_list) c.add(std::any_of(f.list.begin(), f.list.end(), [&](auto& t) { return lists_.contains(arg, t); }));
+        else c.add(f.text && lists_.contains(arg, *f.text));
       } else if (op == "not_any_") {
-        c.add(f.text && !in_list(*f.text, arg));
+        c.add(f.text && !lists_.contains(arg, *f.text));
       } else if (op == "all_") {
         c.add(std::all_of(arg.begin(), arg.end(), [&](const Json& t) {
           return std::find(f.list.begin(), f.list.end(), t.get<std::string>()) != f.list.end();
@@ -231,6 +244,7 @@ class Evaluator {
   }
 
  private:
+  ListSets lists_;
   const Store& store_;
 };
 
