@@ -31,8 +31,13 @@ const std::map<std::string, std::string> kSelectorOnly = {
     {"LifelineReaperDown", "one reaper replica is up, so the condition is false"},
     {"LifelineReaperNotReady", "the reaper reaches its database throughout"},
     {"LifelineReapBacklogGrowing", "compares with the backlog 15 minutes ago (offset 15m), before Prometheus started"},
-    {"LifelineDetectionDelayAboveTtl", "the reaper crashes dead runs well within the 5 s TTL"},
+    {"LifelineDetectionDelayAboveTtl",
+     "true only while a reap took longer than the 5 s TTL; the injected Prefect 503s delay some reaps by "
+     "retries, so it may or may not hold at the moment of the check"},
 };
+// Of those, the ones whose condition is certainly false here (never pending or firing).
+const std::set<std::string> kCertainlyInactive = {"LifelineReaperDown", "LifelineReaperNotReady",
+                                                  "LifelineReapBacklogGrowing"};
 
 struct Expression {
   std::string what;  // "panel <title> <refId>" or "rule <name>"
@@ -230,7 +235,7 @@ TEST_F(PrometheusTest, TheProvokedAlertsBecomeActive) {
       },
       30s, 500ms);
   for (const auto& e : expected) EXPECT_EQ(active.count(e), 1u) << e << " is neither pending nor firing";
-  for (const auto& [name, why] : kSelectorOnly) EXPECT_EQ(active.count(name), 0u) << name << ": " << why;
+  for (const auto& name : kCertainlyInactive) EXPECT_EQ(active.count(name), 0u) << name << ": " << kSelectorOnly.at(name);
 }
 
 }  // namespace

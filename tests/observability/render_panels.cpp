@@ -112,7 +112,13 @@ int main(int argc, char** argv) {
     auto dashboard = nlohmann::json::parse(read_text(fs::path(LIFELINE_DASHBOARDS_DIR) / "lifeline-overview.json"));
     auto variables = scenario.grafana_variables();
     // Grafana's $__rate_interval for a 1 s scrape is 4 s; a little more smooths the curves.
-    variables["__rate_interval"] = "5s";
+    variables["__rate_interval"] = "10s";
+    // What the detection delay panel summarises, in numbers.
+    for (const char* q : {"lifeline_reaper_detection_delay_seconds_bucket", "lifeline_reaper_detection_delay_seconds_sum",
+                          "lifeline_reaper_reaps_total"}) {
+      auto a = scenario.prometheus().query(q);
+      for (const auto& r : a.data["result"]) std::cerr << "  " << r["metric"].dump() << " " << r["value"][1] << "\n";
+    }
     const double start = scenario.started_at();
     const double end = lifeline::testing::unix_now();
 
@@ -122,7 +128,7 @@ int main(int argc, char** argv) {
        << "set datafile separator ','\n"
        << "set multiplot layout 2,2 title 'lifeline overview: one reaper, five pods (one vanishes, one evicted, "
           "two partitioned) at t = "
-       << static_cast<int>(scenario.struck_at() - start) << " s' font ',13'\n"
+       << static_cast<int>(scenario.struck_at() - start) << " s (dashed line)' font ',13'\n"
        << "set grid lc rgb '#dddddd'\nset key top left font ',9' opaque\nset xlabel 'seconds since Prometheus "
           "started'\nset border lc rgb '#888888'\n"
        << "set arrow from " << scenario.struck_at() - start << ", graph 0 to " << scenario.struck_at() - start
