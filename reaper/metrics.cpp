@@ -21,7 +21,7 @@ ReaperMetrics::ReaperMetrics(std::string version)
   detection_delay_ = &BuildHistogram().Name("lifeline_reaper_detection_delay_seconds")
                           .Help("From lease expiry or release to the run's Crashed state being set")
                           .Register(r)
-                          .Add({}, Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300});
+                          .Add({}, Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 10, 15, 30, 60, 300});
   prefect_requests_ = &BuildCounter().Name("lifeline_reaper_prefect_requests_total")
                            .Help("Requests to the Prefect API by endpoint and HTTP status (0 = no answer)")
                            .Register(r);
@@ -41,6 +41,23 @@ ReaperMetrics::ReaperMetrics(std::string version)
                 .Help("1 while the reaper can reach its database").Register(r).Add({});
   BuildGauge().Name("lifeline_reaper_build_info").Help("Build information").Register(r)
       .Add({{"version", std::move(version)}}).Set(1);
+
+  // Every known label combination exists from the start at 0: a series born at 1 hides its
+  // first increment from rate() and increase(), so the first reap or the first rejected
+  // heartbeat would never show on a dashboard or fire an alert.
+  for (const char* result : {"ok", "stop", "conflict", "unavailable", "bad_request", "unauthorized"})
+    heartbeats(result);
+  for (const char* reason : {"expired", "evicted", "exit_code", "orphan", "stuck_pending", "incomplete"})
+    for (const char* outcome : {"crashed", "skipped_terminal", "skipped_paused", "skipped_cancelling",
+                                "skipped_rescheduled", "rejected", "not_found", "dry_run", "failed"})
+      reaps(reason, outcome);
+  for (const char* endpoint : {"read_flow_run", "filter_flow_runs", "filter_task_runs", "set_flow_run_state",
+                               "set_task_run_state", "renew_concurrency_lease", "read_deployment", "emit_events"}) {
+    prefect_request_duration(endpoint);
+    // The answers that matter for alerts; other codes appear when first seen.
+    for (const char* code : {"0", "200", "201", "204", "404", "409", "410", "422", "429", "500", "502", "503", "504"})
+      prefect_requests(endpoint, code);
+  }
 }
 
 prometheus::Counter& ReaperMetrics::heartbeats(const std::string& result) {

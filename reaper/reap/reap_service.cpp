@@ -128,6 +128,10 @@ void ReapService::note_prefect(bool transient_failure) {
     prefect_failures_.store(0);
     return;
   }
+  // Calls that were already in flight when Prefect started failing fail together; they are
+  // one failed probe, not many. Escalate only on a failure after the last pause ended, so a
+  // short outage costs a short pause (250 ms, 500 ms, 1 s, ...) and not the 30 s cap.
+  if (prefect_paused()) return;
   const int n = prefect_failures_.fetch_add(1) + 1;
   thread_local std::mt19937_64 rng(std::random_device{}());
   const Duration d = transient_delay(n, Duration{250}, Duration{30'000},

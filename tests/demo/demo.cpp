@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
       std::istringstream in(metrics);
       std::string line;
       while (std::getline(in, line))
-        if (line.rfind("lifeline_reaper_reaps_total", 0) == 0 || line.rfind("lifeline_reaper_retries_scheduled_total", 0) == 0)
+        if ((line.rfind("lifeline_reaper_reaps_total", 0) == 0 || line.rfind("lifeline_reaper_retries_scheduled_total", 0) == 0) &&
+            line.substr(line.size() - 2) != " 0")
           std::printf("  %s\n", line.c_str());
     }
     if (!all) {

@@ -240,7 +240,7 @@ TEST_F(ReapServiceTest, PrefectAnswering503ForAWhileLosesNothing) {
           if (!job_final(r)) return false;
         return true;
       },
-      30s));
+      60s));
   for (const auto& r : runs) {
     EXPECT_EQ(env.states(r, "CRASHED").size(), 1u) << r;
     EXPECT_EQ(env.states(r, "SCHEDULED").back()["name"], "AwaitingRetry") << r;
