@@ -67,6 +67,9 @@ std::optional<WallTime> parse_rfc3339(std::string_view s) {
   }
   if (i != s.size()) return std::nullopt;
   if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: years outside 1678..2261 would overflow
+  // (found by tests/fuzz on a Prefect answer). No run lives there.
+  if (Y < 1678 || Y > 2261) return std::nullopt;
   std::tm tm{};
   tm.tm_year = Y - 1900;
   tm.tm_mon = M - 1;

@@ -69,8 +69,12 @@ HeartbeatAnswer decode_heartbeat_answer(int status, const std::string& body) {
     return a;
   }
   auto ttl = j.find("ttl_seconds");
-  if (ttl == j.end() || !ttl->is_number() || ttl->get<double>() <= 0) {
-    a.reason = "answer has no positive ttl_seconds";
+  // A granted TTL beyond a week is no lease a reaper grants (its max_ttl is minutes): refuse
+  // it rather than overflow the fencing arithmetic (found by tests/fuzz).
+  constexpr double kMaxGrantedTtlSeconds = 7 * 24 * 3600.0;
+  if (ttl == j.end() || !ttl->is_number() || !(ttl->get<double>() > 0) ||
+      !(ttl->get<double>() <= kMaxGrantedTtlSeconds)) {
+    a.reason = "answer has no ttl_seconds in (0, 604800]";
     return a;
   }
   a.kind = HeartbeatAnswer::Kind::renewed;

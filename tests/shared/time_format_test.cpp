@@ -20,6 +20,6 @@ TEST(TimeFormat, FormatsAndParsesPrefectTimestamps) {
 
 TEST(TimeFormat, RejectsMalformed) {
   for (const char* bad : {"", "2026-11-23", "2026-11-23T14:21:15", "2026-13-23T14:21:15Z", "2026-11-23T14:21:15.Z",
-                          "2026-11-23T14:21:15Zjunk"})
+                          "2026-11-23T14:21:15Zjunk", "4052-11-23T14:21:15Z", "1013-01-01T00:00:00Z"})
     EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
 }

@@ -64,5 +64,15 @@ TEST(HeartbeatProtocol, EverythingElseIsAFailedHeartbeat) {
   EXPECT_NE(a.reason.find("db down"), std::string::npos);
 }
 
+TEST(HeartbeatProtocol, AnAbsurdGrantedTtlIsAFailedHeartbeatNotAnOverflow) {
+  // Found by tests/fuzz: 1e300 seconds overflowed the conversion and the fencing deadline.
+  for (const char* body : {R"({"directive":"continue","ttl_seconds":1e300})",
+                           R"({"directive":"continue","ttl_seconds":604801})",
+                           R"({"directive":"continue","ttl_seconds":-1})"})
+    EXPECT_EQ(decode_heartbeat_answer(200, body).kind, HeartbeatAnswer::Kind::failed) << body;
+  EXPECT_EQ(decode_heartbeat_answer(200, R"({"directive":"continue","ttl_seconds":604800})").granted_ttl,
+            Duration(604'800'000));
+}
+
 }  // namespace
 }  // namespace lifeline::sidecar
