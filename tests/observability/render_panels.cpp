@@ -9,6 +9,7 @@
 // Takes about a minute and a half. The CSV files and the gnuplot script stay in CSV_DIR
 // (default: a new temporary directory, printed at the end).
 
+#include <algorithm>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,13 @@ int main(int argc, char** argv) {
         auto a = scenario.prometheus().query_range(expr, start, end, 1.0);
         if (!a.ok) throw std::runtime_error(panel.title + ": " + a.error);
         for (const auto& series : a.data["result"]) {
+          // The reaper creates every known label combination at 0; a series that never left 0
+          // says nothing in a picture (Grafana hides it the same way with "hide zero").
+          bool all_zero = std::all_of(series["values"].begin(), series["values"].end(), [](const auto& v) {
+            const std::string& x = v[1].template get_ref<const std::string&>();
+            return x == "0" || x == "NaN";
+          });
+          if (all_zero) continue;
           fs::path csv = csv_dir / ("series-" + std::to_string(++files) + ".csv");
           std::ofstream out(csv);
           std::string legend = legend_of(q.legend, series["metric"]);
