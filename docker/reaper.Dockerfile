@@ -26,12 +26,13 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && /build/bin/lifeline-reaper --version
 
 FROM debian:12-slim
-# libpq5: PostgreSQL client; libprometheus-cpp-core1.0: metrics; libcpp-httplib0.11 (+ libbrotli1,
+# libpq5: PostgreSQL client; libprometheus-cpp-core1.0: metrics; libtomlplusplus3: the
+# configuration parser (Debian builds toml++ as a shared library); libcpp-httplib0.11 (+ libbrotli1,
 # zlib1g): the Prefect API client; libssl3: TLS and libcrypto; ca-certificates: verifying
 # Prefect Cloud's certificate (and a database's, with sslrootcert pointing at the system bundle).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libpq5 libprometheus-cpp-core1.0 libcpp-httplib0.11 libssl3 ca-certificates \
+      libpq5 libprometheus-cpp-core1.0 libcpp-httplib0.11 libtomlplusplus3 libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/bin/lifeline-reaper /usr/local/bin/lifeline-reaper
 USER 65532:65532
