@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "shared/quoted_text.hpp"
 #include "shared/time_format.hpp"
 
 namespace lifeline {
@@ -43,20 +44,7 @@ void append_logfmt(std::string& out, std::string_view key, std::string_view valu
     out += value;
     return;
   }
-  out += '"';
-  for (char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) out += '?';
-        else out += c;
-    }
-  }
-  out += '"';
+  append_quoted(out, value, ControlChars::replace_with_question_mark);
 }
 
 Logger::Logger(const Clock& clock, std::string component, LogLevel min_level, int fd)

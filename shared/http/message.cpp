@@ -1,6 +1,6 @@
 #include "shared/http/message.hpp"
 
-#include <cstdio>
+#include "shared/quoted_text.hpp"
 
 namespace lifeline::http {
 
@@ -19,26 +19,7 @@ std::string Request::query_param(std::string_view key) const {
 
 std::string json_quote(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  append_quoted(out, s, ControlChars::json_escape);
   return out;
 }
 
