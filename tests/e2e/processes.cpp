@@ -72,8 +72,12 @@ SidecarPod::SidecarPod(Settings s) : settings_(std::move(s)) {
 }
 
 SidecarPod::~SidecarPod() {
+  // Once the sidecar has been waited for, its pid (and its workload's, read from its
+  // /proc children) may belong to an unrelated new process: signal only a live sidecar.
+  // Long soaks wrap pid_max, so this is not hypothetical.
+  if (!proc_ || !proc_->running()) return;
   pid_t w = workload_pid();
-  if (proc_) proc_->signal_group(SIGKILL);
+  proc_->signal_group(SIGKILL);
   if (w > 0) ::kill(-w, SIGKILL), ::kill(w, SIGKILL);
 }
 

@@ -1,0 +1,48 @@
+#include "tests/faults/soak/run_facts.hpp"
+
+#include "shared/time_format.hpp"
+#include "tests/e2e/processes.hpp"
+
+namespace lifeline::faults {
+
+using fake_prefect::Json;
+
+RunFacts run_facts(const fake_prefect::FakePrefect& fake, const std::string& run_id) {
+  RunFacts f;
+  for (const auto& s : fake.history(run_id)) {
+    const auto type = s.value("type", "");
+    if (type == "CRASHED") {
+      ++f.crashed;
+      if (!f.first_crash && s.contains("timestamp") && s["timestamp"].is_string())
+        if (auto t = parse_rfc3339(s["timestamp"].get<std::string>())) f.first_crash = *t;
+    } else if (type == "SCHEDULED" && s.value("name", "") == "AwaitingRetry") {
+      ++f.awaiting_retry;
+    }
+  }
+  if (auto run = fake.flow_run(run_id); run && run->contains("state") && (*run)["state"].is_object()) {
+    f.type = (*run)["state"].value("type", "");
+    f.name = (*run)["state"].value("name", "");
+  }
+  return f;
+}
+
+std::optional<LeaseFacts> lease_of_holder(std::uint16_t reaper_port, const std::string& holder) {
+  std::string body;
+  if (testing::http_get_status(reaper_port, "/v1/leases?holder=" + holder + "&limit=1", &body) != 200)
+    return std::nullopt;
+  auto rows = Json::parse(body, nullptr, false);
+  if (!rows.is_array() || rows.empty() || !rows[0].is_object()) return std::nullopt;
+  const auto& r = rows[0];
+  LeaseFacts l;
+  l.state = r.value("state", "");
+  if (r.contains("release_outcome") && r["release_outcome"].is_string()) l.release_outcome = r["release_outcome"];
+  if (r.contains("exit_code") && r["exit_code"].is_number_integer()) l.exit_code = r["exit_code"].get<int>();
+  if (r.contains("epoch") && r["epoch"].is_number_integer()) l.epoch = r["epoch"].get<std::int64_t>();
+  if (r.contains("expires_at") && r["expires_at"].is_string())
+    if (auto t = parse_rfc3339(r["expires_at"].get<std::string>())) l.expires_at = *t;
+  return l;
+}
+
+double seconds_between(WallTime from, WallTime to) { return std::chrono::duration<double>(to - from).count(); }
+
+}  // namespace lifeline::faults
