@@ -294,6 +294,73 @@ void sort_runs(std::vector<const Run*>& runs, const std::string& sort) {
   });
 }
 
+// True when a filter object combines its criteria with or_ (and_ is the default, as in
+// Combiner).
+bool is_or(const Json& obj) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find("operator");
+  return it != obj.end() && it->is_string() && it->get<std::string>() == "or_";
+}
+
+// The any_ list a filter pins `field` to, when every run it selects must have its field in
+// that list (the filter and the field's criterion both combine with and_); null otherwise.
+const Json* pinned_list(const Json& filter, const char* field) {
+  if (!filter.is_object() || is_or(filter)) return nullptr;
+  const Json& crit = part(filter, field);
+  if (!crit.is_object() || is_or(crit)) return nullptr;
+  const Json& any = part(crit, "any_");
+  return any.is_array() ? &any : nullptr;
+}
+
+// The distinct values of a pinned list in the store's key form (canonical UUIDs), in order.
+std::vector<std::string> pinned_keys(const Json& list) {
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> out;
+  for (const auto& x : list) {
+    if (!x.is_string()) continue;
+    std::string key = normalised(x.get<std::string>());
+    if (seen.insert(key).second) out.push_back(std::move(key));
+  }
+  return out;
+}
+
+// The runs a flow_runs filter can select, found through the store's indexes when it pins
+// the id or the parent flow run to a list, so that a filter over 10,000 runs does not scan
+// them all under the fake's mutex. Every candidate is still evaluated against the whole
+// filter, so the answer is the same as a full scan's. nullopt: no index applies, scan.
+std::optional<std::vector<const FlowRun*>> flow_run_candidates(const Store& store, const Json& runs_f) {
+  std::vector<const FlowRun*> out;
+  if (const Json* ids = pinned_list(runs_f, "id")) {
+    for (const auto& id : pinned_keys(*ids))
+      if (const FlowRun* r = store.flow_run(id)) out.push_back(r);
+    return out;
+  }
+  if (const Json* parents = pinned_list(runs_f, "parent_flow_run_id")) {
+    // Distinct parents have distinct task runs, and a flow run has one parent task run:
+    // no run appears twice.
+    for (const auto& parent : pinned_keys(*parents))
+      for (const TaskRun* t : store.task_runs_of(parent))
+        for (const FlowRun* r : store.flow_runs_of_task(t->id)) out.push_back(r);
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::vector<const TaskRun*>> task_run_candidates(const Store& store, const Json& tasks_f) {
+  std::vector<const TaskRun*> out;
+  if (const Json* ids = pinned_list(tasks_f, "id")) {
+    for (const auto& id : pinned_keys(*ids))
+      if (const TaskRun* t = store.task_run(id)) out.push_back(t);
+    return out;
+  }
+  if (const Json* runs = pinned_list(tasks_f, "flow_run_id")) {
+    for (const auto& run : pinned_keys(*runs))
+      for (const TaskRun* t : store.task_runs_of(run)) out.push_back(t);
+    return out;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Outcome<std::vector<const FlowRun*>> select_flow_runs(const Store& store, const Json& body) {
@@ -305,18 +372,31 @@ Outcome<std::vector<const FlowRun*>> select_flow_runs(const Store& store, const 
   const Json& pools_f = part(body, "work_pools");
   const Json& queues_f = part(body, "work_pool_queues");
   const Json& tasks_f = part(body, "task_runs");
-  for (const auto& [id, run] : store.flow_runs()) {
-    bool ok = ev.flow_run(runs_f, run);
-    if (ok && !flows_f.is_null()) ok = ev.flow(flows_f, run.flow_id);
-    if (ok && !deps_f.is_null()) ok = ev.deployment(deps_f, run.deployment_id);
-    if (ok && !pools_f.is_null()) ok = ev.work_pool(pools_f, run);
-    if (ok && !queues_f.is_null()) ok = ev.work_queue(queues_f, run);
+  std::vector<const FlowRun*> candidates;
+  if (auto indexed = flow_run_candidates(store, runs_f)) {
+    candidates = std::move(*indexed);
+    // A full scan reports an unsupported criterion of flow_runs at the first run, even
+    // when nothing matches: so must an empty candidate list.
+    if (candidates.empty() && !store.flow_runs().empty()) {
+      (void)ev.flow_run(runs_f, store.flow_runs().begin()->second);
+      if (ev.error) return *ev.error;
+    }
+  } else {
+    candidates.reserve(store.flow_runs().size());
+    for (const auto& [id, run] : store.flow_runs()) candidates.push_back(&run);
+  }
+  for (const FlowRun* run : candidates) {
+    bool ok = ev.flow_run(runs_f, *run);
+    if (ok && !flows_f.is_null()) ok = ev.flow(flows_f, run->flow_id);
+    if (ok && !deps_f.is_null()) ok = ev.deployment(deps_f, run->deployment_id);
+    if (ok && !pools_f.is_null()) ok = ev.work_pool(pools_f, *run);
+    if (ok && !queues_f.is_null()) ok = ev.work_queue(queues_f, *run);
     if (ok && !tasks_f.is_null()) {
-      auto tasks = store.task_runs_of(run.id);
+      auto tasks = store.task_runs_of(run->id);
       ok = std::any_of(tasks.begin(), tasks.end(), [&](const TaskRun* t) { return ev.task_run(tasks_f, *t); });
     }
     if (ev.error) return *ev.error;
-    if (ok) out.push_back(&run);
+    if (ok) out.push_back(run);
   }
   return out;
 }
@@ -328,18 +408,15 @@ Outcome<std::vector<const TaskRun*>> select_task_runs(const Store& store, const 
   const Json& runs_f = part(body, "flow_runs");
   const Json& flows_f = part(body, "flows");
   const Json& deps_f = part(body, "deployments");
-  // The common query (task runs of one flow run) goes through the index.
   std::vector<const TaskRun*> candidates;
-  const Json& by_run = tasks_f.is_object() ? part(part(tasks_f, "flow_run_id"), "any_") : part(Json(), "x");
-  bool indexed = by_run.is_array() && tasks_f.value("operator", "and_") == "and_";
-  if (indexed) {
-    for (const auto& fr : by_run) {
-      if (!fr.is_string()) continue;
-      for (const TaskRun* t : store.task_runs_of(canonical_uuid(fr.get<std::string>()).value_or(fr.get<std::string>()))) {
-        candidates.push_back(t);
-      }
+  if (auto indexed = task_run_candidates(store, tasks_f)) {
+    candidates = std::move(*indexed);
+    if (candidates.empty() && !store.task_runs().empty()) {  // as in select_flow_runs
+      (void)ev.task_run(tasks_f, store.task_runs().begin()->second);
+      if (ev.error) return *ev.error;
     }
   } else {
+    candidates.reserve(store.task_runs().size());
     for (const auto& [id, t] : store.task_runs()) candidates.push_back(&t);
   }
   for (const TaskRun* t : candidates) {

@@ -171,6 +171,7 @@ Outcome<const FlowRun*> Store::create_flow_run(FlowRunSpec spec, WallTime now, b
     initial.type = StateType::Pending;
   }
   std::string id = run.id;
+  if (run.parent_task_run_id) flow_runs_by_parent_task_[*run.parent_task_run_id].push_back(id);
   flow_runs_.emplace(id, std::move(run));
   // Prefect writes the first state with force: no orchestration rule applies to it.
   auto outcome = set_flow_run_state(id, initial, /*force=*/true, now);
@@ -242,6 +243,14 @@ std::vector<const TaskRun*> Store::task_runs_of(const std::string& flow_run_id) 
   auto it = task_runs_by_flow_run_.find(flow_run_id);
   if (it == task_runs_by_flow_run_.end()) return out;
   for (const auto& id : it->second) out.push_back(&task_runs_.at(id));
+  return out;
+}
+
+std::vector<const FlowRun*> Store::flow_runs_of_task(const std::string& task_run_id) const {
+  std::vector<const FlowRun*> out;
+  auto it = flow_runs_by_parent_task_.find(task_run_id);
+  if (it == flow_runs_by_parent_task_.end()) return out;
+  for (const auto& id : it->second) out.push_back(&flow_runs_.at(id));
   return out;
 }
 

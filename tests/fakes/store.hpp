@@ -84,6 +84,8 @@ class Store {
   const TaskRun* task_run(const std::string& id) const;
   const std::map<std::string, TaskRun>& task_runs() const { return task_runs_; }
   std::vector<const TaskRun*> task_runs_of(const std::string& flow_run_id) const;
+  // The flow runs started by a task run (subflows): parent_task_run_id == task_run_id.
+  std::vector<const FlowRun*> flow_runs_of_task(const std::string& task_run_id) const;
   Outcome<SetStateOutcome> set_task_run_state(const std::string& id, const StateInput& in, bool force,
                                               WallTime now);
 
@@ -122,6 +124,8 @@ class Store {
   std::map<std::string, FlowRun> flow_runs_;
   std::map<std::string, TaskRun> task_runs_;
   std::map<std::string, std::vector<std::string>> task_runs_by_flow_run_;
+  // Indexes for the filters: a filter by parent must not scan every run.
+  std::map<std::string, std::vector<std::string>> flow_runs_by_parent_task_;
   std::map<std::string, std::string> work_pool_ids_;
   std::map<std::string, std::string> work_queue_ids_;
   std::uint64_t run_name_counter_ = 0;
