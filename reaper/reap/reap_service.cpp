@@ -29,6 +29,15 @@ namespace {
 constexpr Duration kDbTimeout{30'000};
 constexpr Duration kConnectTimeout{5'000};
 constexpr std::size_t kDetectRounds = 20;  // detection statements per tick while a backlog remains
+// Reap workers per Prefect slot: a worker spends about 38 % of a job in PostgreSQL, so one
+// worker per slot leaves slots idle; two keep every slot busy with room to spare.
+constexpr std::size_t kWorkersPerSlot = 2;
+// Detection looks again at the next lease expiry when it comes before the next tick, but
+// no sooner than this after the last look: bounds the detection statements per second
+// while leases expire one after another.
+constexpr Duration kMinDetectGap{100};
+// Added to the next expiry: the database's now() must have passed it when we look.
+constexpr Duration kExpiryMargin{5};
 
 std::string make_replica_id() {
   char host[256] = {0};
@@ -148,12 +157,15 @@ void ReapService::start() {
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
   stopping_.store(false);
   started_ = true;
-  const std::size_t workers = std::max<std::size_t>(1, cfg->prefect.max_in_flight);
+  prefect_slots_ = std::make_unique<PrefectSlots>(cfg->prefect.max_in_flight);
+  workers_ = kWorkersPerSlot * prefect_slots_->capacity();
+  const std::size_t workers = workers_;
   threads_.emplace_back([this] { scheduler_loop(); });
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
   threads_.emplace_back([this] { sweeper_loop(); });
   threads_.emplace_back([this] { status_loop(); });
-  log_.info("reap service started", {{"workers", workers}, {"dry_run", cfg->reaper.dry_run}});
+  log_.info("reap service started",
+            {{"workers", workers}, {"prefect_slots", prefect_slots_->capacity()}, {"dry_run", cfg->reaper.dry_run}});
 }
 
 void ReapService::stop() {
@@ -224,6 +236,7 @@ void ReapService::scheduler_loop() {
             db_failed(g.error(), "outage rule failed");
           }
         }
+        std::optional<Duration> next_expiry;
         for (std::size_t round = 0; ok && !need_grant && round < kDetectRounds; ++round) {
           auto d = db.store->detect(cfg->reaper.batch_size);
           if (!d) {
@@ -231,6 +244,7 @@ void ReapService::scheduler_loop() {
             db_failed(d.error(), "dead-lease detection failed");
             break;
           }
+          next_expiry = d->next_expiry;
           if (d->expired + d->released > 0)
             log_.info("dead leases detected", {{"expired", d->expired}, {"released", d->released}});
           if (static_cast<std::size_t>(d->expired) < cfg->reaper.batch_size &&
@@ -245,12 +259,21 @@ void ReapService::scheduler_loop() {
           if (auto b = db.store->backlog()) metrics_.reap_backlog().Set(static_cast<double>(*b));
         }
         next_tick = now + interval;
+        // A lease expiring before the next tick is looked at when it expires, so death ->
+        // detection does not wait up to one interval for the tick (the TTL is the bound).
+        if (ok && next_expiry) {
+          const auto at = clock_.steady_now() + duration_cast<SteadyTime::duration>(
+                                                    std::max(*next_expiry + kExpiryMargin, kMinDetectGap));
+          next_tick = std::min(next_tick, at);
+        }
       }
 
-      // Claim as many jobs as there is room for (queued + in progress <= 2 x workers).
+      // Claim as many jobs as there is room for: every worker busy and one slot's worth
+      // queued (queued + in progress <= workers + slots). max_in_flight is read from the
+      // slots, not from a reloaded configuration: the thread count is fixed at start.
       if (ok && !prefect_paused()) {
         std::size_t room = 0;
-        const std::size_t cap = 2 * std::max<std::size_t>(1, cfg->prefect.max_in_flight);
+        const std::size_t cap = workers_ + prefect_slots_->capacity();
         {
           std::lock_guard lock(queue_mu_);
           room = outstanding_ < cap ? cap - outstanding_ : 0;
@@ -317,7 +340,8 @@ void ReapService::worker_loop(std::size_t index) {
     }
     JobEnd end = JobEnd::db_error;
     if (db.ensure(database_url_, replica_, log, logged_down)) {
-      ReapWorker worker(*api, *db.store, metrics_, log, clock_, deployment_names_, &status_cache_);
+      SlotLimitedPrefect limited(*api, *prefect_slots_);
+      ReapWorker worker(limited, *db.store, metrics_, log, clock_, deployment_names_, &status_cache_);
       end = worker.run(std::move(job), *cfg, stopping_);
       if (end == JobEnd::db_error) db.drop_if_broken();
     }

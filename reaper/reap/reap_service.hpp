@@ -7,9 +7,11 @@
 //   NOTIFY) it applies the outage rule if needed, detects dead leases (one transaction),
 //   refreshes the gauges, and claims runnable jobs (FOR UPDATE SKIP LOCKED) into a bounded
 //   in-memory queue;
-// - prefect.max_in_flight worker threads, each owning one keep-alive Prefect client and one
-//   database connection, each carrying one job at a time through the pipeline
-//   (ReapWorker): so at most max_in_flight requests are in flight towards Prefect;
+// - 2 x prefect.max_in_flight worker threads, each owning one keep-alive Prefect client and
+//   one database connection, each carrying one job at a time through the pipeline
+//   (ReapWorker). A worker holds one of max_in_flight shared slots (PrefectSlots) only while
+//   a request is in flight, so at most max_in_flight reap requests are in flight towards
+//   Prefect, and a worker's database time between two requests does not idle a slot;
 // - one sweeper thread (its own client and connection): completion checks of exit-0
 //   releases and the orphan sweep;
 // - one status thread (its own client): batch refreshes of the run-status cache that the
@@ -33,6 +35,7 @@
 #include "reaper/config.hpp"
 #include "reaper/metrics.hpp"
 #include "reaper/reap/deployment_names.hpp"
+#include "reaper/reap/prefect_slots.hpp"
 #include "reaper/reap/reap_job.hpp"
 #include "reaper/reap/run_status_cache.hpp"
 #include "shared/clock.hpp"
@@ -101,6 +104,9 @@ class ReapService final : public BackgroundService {
 
   std::atomic<int> prefect_failures_{0};
   std::atomic<std::int64_t> prefect_pause_until_{0};  // steady ticks
+
+  std::unique_ptr<PrefectSlots> prefect_slots_;  // created by start(): max_in_flight is fixed then
+  std::size_t workers_ = 0;
 
   std::vector<std::thread> threads_;
   bool started_ = false;

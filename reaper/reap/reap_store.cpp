@@ -180,10 +180,16 @@ Result<DetectReport> ReapStore::detect(std::size_t batch_size) {
       "                              WHERE r.run_id = l.run_id AND r.job_key = 'lease:' || l.epoch) "
       "            LIMIT $1::integer ON CONFLICT DO NOTHING RETURNING 1), "
       "sweep AS (UPDATE lifeline_reaper_state SET last_sweep_at = now(), last_sweep_by = $2 WHERE id = 1 RETURNING 1) "
-      "SELECT (SELECT count(*) FROM ins_exp), (SELECT count(*) FROM ins_rel), (SELECT count(*) FROM sweep)",
+      "SELECT (SELECT count(*) FROM ins_exp), (SELECT count(*) FROM ins_rel), (SELECT count(*) FROM sweep), "
+      // The same scan of active leases as `due` (no index on expires_at: it would make every
+      // renewal a non-HOT update); the statement's snapshot still shows `due` as active.
+      "       (SELECT ceil(extract(epoch FROM min(expires_at) - now()) * 1000)::bigint "
+      "        FROM lifeline_leases WHERE state = 'active' AND expires_at >= now())",
       {PgParam::text(limit), PgParam::text(replica_)});
   if (!r) return r.error();
-  return DetectReport{r->integer(0, 0), r->integer(0, 1)};
+  DetectReport report{r->integer(0, 0), r->integer(0, 1), std::nullopt};
+  if (!r->is_null(0, 3)) report.next_expiry = Duration{r->integer(0, 3)};
+  return report;
 }
 
 Result<std::vector<CompletionCandidate>> ReapStore::completion_candidates(Duration completion_grace,

@@ -22,6 +22,9 @@ namespace lifeline::reaper::reap {
 struct DetectReport {
   std::int64_t expired = 0;   // active leases moved to expired (each a new job)
   std::int64_t released = 0;  // evicted / non-zero releases turned into jobs
+  // Time until the earliest active lease that is not yet expired expires (database clock),
+  // so the scheduler can look again right then instead of at its next tick; nullopt: none.
+  std::optional<Duration> next_expiry;
 };
 
 struct OutageGrant {

@@ -80,6 +80,22 @@ TEST_F(ReapServiceTest, EvictedReleaseIsCrashedWithinASecondOfTheNotify) {
   EXPECT_EQ(job_value(run, "reason"), "evicted");
 }
 
+TEST_F(ReapServiceTest, LeaseIsDetectedAtItsExpiryNotAtTheNextInterval) {
+  const std::string run = env.fake.create_run({.state = "RUNNING"});
+  Config c = env.config();
+  c.reaper.interval = Duration{30'000};  // the tick alone would take up to 30 s
+  auto svc = start(c);
+  env.plant({.run_id = run, .expires_in_ms = 1'500});
+  const auto planted = std::chrono::steady_clock::now();
+  svc->wake();  // a detection that sees the lease (not yet expired) and learns its expiry
+  ASSERT_TRUE(wait_until([&] { return !env.states(run, "CRASHED").empty(); }, 10s));
+  const auto took = std::chrono::steady_clock::now() - planted;
+  EXPECT_GE(took, 1'400ms);  // never before the expiry (database and test clocks agree here)
+  EXPECT_LT(took, 4s);
+  ASSERT_TRUE(wait_until([&] { return job_final(run); }, 5s));
+  EXPECT_EQ(job_value(run, "reason"), "expired");
+}
+
 TEST_F(ReapServiceTest, WakeCallAndNonZeroExitCodeAlsoActAtOnce) {
   const std::string run = env.fake.create_run({.state = "RUNNING"});
   Config c = env.config();
