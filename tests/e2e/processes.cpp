@@ -26,7 +26,8 @@ ReaperProcess::ReaperProcess(Settings s) {
   std::ofstream f(config_path_);
   f << "[server]\nlisten = \"127.0.0.1:0\"\n\n"
     << "[database]\nurl = \"" << s.database_url << "\"\n\n"
-    << "[prefect]\napi_url = \"" << s.prefect_api_url << "\"\ntimeout = \"5s\"\nmax_in_flight = 8\n\n"
+    << "[prefect]\napi_url = \"" << s.prefect_api_url << "\"\ntimeout = \"" << s.prefect_timeout << "\"\nmax_in_flight = "
+    << s.max_in_flight << "\n\n"
     << "[leases]\nmin_ttl = \"" << s.min_ttl << "\"\nmax_ttl = \"" << s.max_ttl << "\"\ncompletion_grace = \""
     << s.completion_grace << "\"\n\n"
     << "[reaper]\ninterval = \"" << s.interval << "\"\norphan_grace = \"" << s.orphan_grace << "\"\nclaim_timeout = \"" << s.claim_timeout << "\"\n\n"

@@ -30,6 +30,8 @@ class ReaperProcess {
     std::string claim_timeout = "60s";
     int max_attempts = 3;
     std::string retry_delay = "1s";
+    std::string prefect_timeout = "5s";  // [prefect].timeout: one Prefect request at most
+    int max_in_flight = 8;               // [prefect].max_in_flight
     std::string extra_toml;       // appended verbatim (e.g. [[policy]] tables)
     std::string name = "reaper";
   };
