@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -117,25 +118,56 @@ asio::awaitable<void> Server::accept_loop() {
 }
 
 asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
-  beast::flat_buffer buffer{limits_.max_header_bytes};
   boost::system::error_code ec;
   std::string remote;
   {
     auto ep = conn->stream.socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
+  if (TlsContext tls = tls_) {  // this copy keeps the context alive across a reload
+    asio::ssl::stream<beast::tcp_stream&> stream(conn->stream, *tls);
+    conn->stream.expires_after(limits_.request_timeout);
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
+    if (!hec) {
+      co_await exchange(*conn, stream, remote);
+      // close_notify, so that the client can tell an orderly close from a truncation; a
+      // client that never answers it costs at most a second.
+      conn->stream.expires_after(std::min<std::chrono::milliseconds>(limits_.request_timeout, std::chrono::seconds(1)));
+      co_await stream.async_shutdown(kAwait);
+    }
+  } else {
+    co_await exchange(*conn, conn->stream, remote);
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+  conn->stream.close();
+}
+
+template <typename Stream>
+asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const std::string& remote) {
+  beast::flat_buffer buffer{limits_.max_header_bytes};
   bool first = true;
   while (!stopped_) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
-    // An idle keep-alive connection waits up to idle_timeout for its next request.
-    conn->stream.expires_after(first && buffer.size() == 0 ? limits_.request_timeout : limits_.idle_timeout);
+    // An idle keep-alive connection waits up to idle_timeout for the first byte of its
+    // next request; from that byte on the headers get request_timeout in all, however
+    // slowly they trickle in (a client sending a byte a second gains nothing).
+    if (buffer.size() == 0) {
+      conn.stream.expires_after(first ? limits_.request_timeout : limits_.idle_timeout);
+      auto [fec, fn] = co_await stream.async_read_some(
+          buffer.prepare(std::min<std::size_t>(4096, limits_.max_header_bytes)), kAwait);
+      if (fec) break;
+      buffer.commit(fn);
+      if (!first) conn.stream.expires_after(limits_.request_timeout);
+    } else {
+      conn.stream.expires_after(limits_.request_timeout);
+    }
     first = false;
-    auto [rec, n] = co_await bhttp::async_read_header(conn->stream, buffer, parser, kAwait);
+    auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kAwait);
     if (!rec) {
-      conn->stream.expires_after(limits_.request_timeout);
-      std::tie(rec, n) = co_await bhttp::async_read(conn->stream, buffer, parser, kAwait);
+      conn.stream.expires_after(limits_.request_timeout);
+      std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kAwait);
     }
     if (rec) {
       Response err;
@@ -154,8 +186,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
       }
       err.close = true;
       auto res = to_beast(err, 11, false);
-      conn->stream.expires_after(limits_.request_timeout);
-      co_await bhttp::async_write(conn->stream, res, kAwait);
+      conn.stream.expires_after(limits_.request_timeout);
+      co_await bhttp::async_write(stream, res, kAwait);
       break;
     }
     auto& breq = parser.get();
@@ -171,15 +203,13 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     req.remote = remote;
     bool keep_alive = breq.keep_alive();
     unsigned version = breq.version();
-    conn->stream.expires_never();  // the handler may wait (group commit); it bounds itself
+    conn.stream.expires_never();  // the handler may wait (group commit); it bounds itself
     Response resp = co_await handler_(std::move(req));
     auto res = to_beast(resp, version, keep_alive && !stopped_ && !draining_);
-    conn->stream.expires_after(limits_.request_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(conn->stream, res, kAwait);
+    conn.stream.expires_after(limits_.request_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, res, kAwait);
     if (wec || !res.keep_alive()) break;
   }
-  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  conn->stream.close();
 }
 
 }  // namespace lifeline::http

@@ -4,6 +4,9 @@
 // Handlers are coroutines, so a handler may wait (for a group commit, say) without
 // holding a thread.
 //
+// With a TLS context (set_tls) every connection is TLS; a plain HTTP request on it fails
+// the handshake and is closed.
+//
 // Threading: everything runs on the strand-less io_context the server is given; run
 // that io_context on one thread. stop() may be called from that thread only (post to
 // it from elsewhere).
@@ -19,6 +22,7 @@
 
 #include "shared/address.hpp"
 #include "shared/http/message.hpp"
+#include "shared/http/tls_context.hpp"
 #include "shared/log.hpp"
 
 namespace lifeline::http {
@@ -27,7 +31,10 @@ struct ServerLimits {
   std::size_t max_header_bytes = 8 * 1024;     // over it: 431 and close
   std::size_t max_body_bytes = 64 * 1024;      // over it: 413 and close
   std::chrono::milliseconds idle_timeout{75'000};    // keep-alive connection with no request
-  std::chrono::milliseconds request_timeout{10'000}; // a request must arrive whole in this
+  // A request's headers must arrive whole within this of its first byte (a keep-alive
+  // connection waits idle_timeout for that byte), and its body within this again; a TLS
+  // handshake within this of the accept.
+  std::chrono::milliseconds request_timeout{10'000};
   std::size_t max_connections = 100'000;       // beyond it new connections are closed at once
 };
 
@@ -49,6 +56,9 @@ class Server {
   // Graceful first half of a drain: stops accepting; requests on open connections are
   // still answered, each with `Connection: close`. Call stop() once they are done.
   void stop_accepting();
+  // Serve TLS with `context` on connections accepted from now on (null: plain HTTP).
+  // Connections already open keep the context they started with.
+  void set_tls(TlsContext context) { tls_ = std::move(context); }
 
   std::size_t connection_count() const { return connections_.size(); }
   std::uint64_t connections_rejected() const { return rejected_; }
@@ -57,11 +67,15 @@ class Server {
   class Connection;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
+  // The request/answer loop over a plain or TLS stream (defined in server.cpp only).
+  template <typename Stream>
+  boost::asio::awaitable<void> exchange(Connection& conn, Stream& stream, const std::string& remote);
 
   boost::asio::io_context& io_;
   Handler handler_;
   ServerLimits limits_;
   Logger log_;
+  TlsContext tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unordered_set<Connection*> connections_;
   std::uint64_t rejected_ = 0;
