@@ -42,6 +42,7 @@ http::ServerLimits limits_of(const Config& c) {
   l.max_header_bytes = c.server.max_header_bytes;
   l.max_connections = c.server.max_connections;
   l.idle_timeout = c.server.idle_timeout;
+  l.request_timeout = c.server.request_timeout;
   return l;
 }
 
@@ -54,6 +55,9 @@ void warn_restart_only(const Config& old_c, const Config& new_c, const Logger& l
   if (old_c.server.max_header_bytes != new_c.server.max_header_bytes) warn("server.max_header_bytes");
   if (old_c.server.max_connections != new_c.server.max_connections) warn("server.max_connections");
   if (old_c.server.idle_timeout != new_c.server.idle_timeout) warn("server.idle_timeout");
+  if (old_c.server.request_timeout != new_c.server.request_timeout) warn("server.request_timeout");
+  // Certificates reload live; switching TLS on or off changes the protocol of the port.
+  if (old_c.server.tls_cert_file.empty() != new_c.server.tls_cert_file.empty()) warn("server.tls_cert_file");
   if (old_c.database.url != new_c.database.url) warn("database.url");
   if (old_c.database.commit_timeout != new_c.database.commit_timeout) warn("database.commit_timeout");
   if (old_c.database.max_pending != new_c.database.max_pending) warn("database.max_pending");
@@ -115,8 +119,20 @@ int App::serve() {
   api_ = std::make_unique<api::LeaseApi>(config_, *batcher_, metrics_, log_, status_source_);
   api_->set_release_listener(std::move(wake_on_release));
 
+  http::TlsContext tls;
+  if (!config_.server.tls_cert_file.empty()) {
+    // Checked when the configuration was loaded; the files may have changed since.
+    auto ctx = http::make_server_tls_context(config_.server.tls_cert_file, config_.server.tls_key_file);
+    if (!ctx) {
+      log_.error("cannot load the TLS certificate", {{"error", ctx.error().message}});
+      batcher_->stop();
+      return 1;
+    }
+    tls = *ctx;
+  }
   server_ = std::make_unique<http::Server>(
       io_, [this](http::Request r) { return api_->handle(std::move(r)); }, limits_of(config_), log_);
+  server_->set_tls(tls);
   auto port = server_->listen(config_.server.listen);
   if (!port) {
     log_.error("cannot listen", {{"error", port.error().message}});
@@ -126,7 +142,7 @@ int App::serve() {
   server_->start();
   if (reap_) reap_->start();
   log_.info("listening", {{"address", config_.server.listen.host}, {"port", static_cast<int>(*port)},
-                          {"version", LIFELINE_VERSION}});
+                          {"tls", tls ? "on" : "off"}, {"version", LIFELINE_VERSION}});
 
   asio::co_spawn(io_, signal_loop(), [this](std::exception_ptr e) {
     if (e) log_.error("signal handling ended by an exception");
@@ -178,6 +194,20 @@ asio::awaitable<void> App::drain() {
   server_->stop();
 }
 
+bool App::reload_tls(const ServerConfig& next) {
+  // Only a certificate rotation (TLS on before and after): new connections take the new
+  // certificate, open ones keep theirs.
+  if (config_.server.tls_cert_file.empty() || next.tls_cert_file.empty()) return false;
+  auto ctx = http::make_server_tls_context(next.tls_cert_file, next.tls_key_file);
+  if (!ctx) {
+    log_.error("TLS certificate reload failed; keeping the current one", {{"error", ctx.error().message}});
+    return false;
+  }
+  server_->set_tls(*ctx);
+  log_.info("TLS certificate reloaded", {{"cert_file", next.tls_cert_file}});
+  return true;
+}
+
 void App::reload() {
   auto loaded = load_config_file(config_path_);
   if (!loaded.ok()) {
@@ -192,9 +222,14 @@ void App::reload() {
   batcher_->set_flush(next.database.flush_window, next.database.max_batch);
   if (reap_) reap_->reload(next);
   // Keep what needs a restart as it runs now, so later reloads compare against reality.
-  next.server = ServerConfig{config_.server.listen, next.server.token_file, next.server.token,
-                             config_.server.max_body_bytes, config_.server.max_header_bytes,
-                             config_.server.max_connections, config_.server.idle_timeout};
+  ServerConfig server = config_.server;
+  server.token_file = next.server.token_file;
+  server.token = next.server.token;
+  if (reload_tls(next.server)) {
+    server.tls_cert_file = next.server.tls_cert_file;
+    server.tls_key_file = next.server.tls_key_file;
+  }
+  next.server = server;
   next.database.url = config_.database.url;
   next.database.url_file = config_.database.url_file;
   next.database.commit_timeout = config_.database.commit_timeout;

@@ -84,6 +84,8 @@ class App {
   boost::asio::awaitable<void> signal_loop();
   boost::asio::awaitable<void> drain();
   void reload();
+  // SIGHUP with TLS on before and after: new certificate for new connections; false if none applied.
+  bool reload_tls(const ServerConfig& next);
 
   std::string config_path_;
   Config config_;

@@ -20,6 +20,12 @@ struct ServerConfig {
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_connections = 100'000;
   Duration idle_timeout{75'000};
+  // A request's headers must arrive within it of their first byte, its body within it again.
+  Duration request_timeout{10'000};
+  // Both set: the heartbeat API (the whole listener) speaks TLS only. Paths are resolved
+  // against the configuration file's directory; check-config loads them.
+  std::string tls_cert_file;     // PEM: the server certificate, then intermediates
+  std::string tls_key_file;      // PEM private key (never logged)
 };
 
 struct DatabaseConfig {

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "shared/http/tls_context.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -224,6 +226,27 @@ const toml::table* section(TableReader& root, std::string_view key) {
   return nullptr;
 }
 
+// [server] tls_cert_file and tls_key_file: both or neither, and they must load together
+// (a certificate that cannot be served is an error now, not at the first handshake).
+void read_server_tls(TableReader& t, const std::string& base_file, ServerConfig& c) {
+  t.string("tls_cert_file", c.tls_cert_file);
+  t.string("tls_key_file", c.tls_key_file);
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    const char* set = c.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file";
+    const char* missing = c.tls_cert_file.empty() ? "server.tls_cert_file" : "server.tls_key_file";
+    t.errors().add(t.where(set), t.qualified(set) + " needs " + missing + " too");
+    return;
+  }
+  if (c.tls_cert_file.empty()) return;
+  c.tls_cert_file = resolve(base_file, c.tls_cert_file);
+  c.tls_key_file = resolve(base_file, c.tls_key_file);
+  auto ctx = http::make_server_tls_context(c.tls_cert_file, c.tls_key_file);
+  if (!ctx) {
+    const char* key = ctx.error().code == "tls_key" ? "tls_key_file" : "tls_cert_file";
+    t.errors().add(t.where(key), t.qualified(key) + ": " + ctx.error().message);
+  }
+}
+
 void read_server(const toml::table& tbl, Errors& errors, ServerConfig& c) {
   TableReader t(tbl, "server", errors);
   std::string listen;
@@ -239,6 +262,8 @@ void read_server(const toml::table& tbl, Errors& errors, ServerConfig& c) {
   t.integer("max_header_bytes", c.max_header_bytes, 512, 1024 * 1024);
   t.integer("max_connections", c.max_connections, 1);
   t.duration("idle_timeout", c.idle_timeout, Duration{1});
+  t.duration("request_timeout", c.request_timeout, Duration{1});
+  read_server_tls(t, errors.file(), c);
   t.reject_unknown();
 }
 

@@ -84,7 +84,10 @@ std::string describe_config(const Config& c) {
     << "max_body_bytes = " << c.server.max_body_bytes << "\n"
     << "max_header_bytes = " << c.server.max_header_bytes << "\n"
     << "max_connections = " << c.server.max_connections << "\n"
-    << "idle_timeout = " << d(c.server.idle_timeout) << "\n";
+    << "idle_timeout = " << d(c.server.idle_timeout) << "\n"
+    << "request_timeout = " << d(c.server.request_timeout) << "\n"
+    << "tls_cert_file = " << q(c.server.tls_cert_file) << "\n"
+    << "tls_key_file = " << q(c.server.tls_key_file) << "\n";
 
   o << "\n[database]\n";
   if (c.database.url_file.empty()) o << "url = " << q(redact_conninfo(c.database.url)) << "\n";
