@@ -4,7 +4,8 @@
 #   docker build -f docker/sidecar.Dockerfile -t lifeline/sidecar:0.1.0 .
 #
 # Expected image size: about 83 MB uncompressed, about 31 MB compressed: debian:12-slim (~75 MB)
-# + libssl3 (~6 MB, for libcrypto) + the stripped binary (~1.7 MB; libstdc++ is linked statically).
+# + libssl3 (~6 MB: libssl and libcrypto, for TLS to the reaper) + the stripped binary (~2.4 MB;
+# libstdc++ is linked statically).
 # Runtime libraries are checked against the binary by tests/manifests/check_image_libs.sh.
 
 FROM debian:12 AS build
@@ -25,7 +26,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && /build/bin/lifeline-sidecar --version
 
 FROM debian:12-slim
-# libssl3: libcrypto.so.3. Everything else the binary needs (libc6) is in debian:12-slim.
+# libssl3: libssl.so.3 and libcrypto.so.3 (https:// reaper URLs). Everything else the binary needs
+# (libc6) is in debian:12-slim.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libssl3 \

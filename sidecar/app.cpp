@@ -31,14 +31,14 @@ const char* signal_name(int sig) {
 }
 }  // namespace
 
-App::App(asio::io_context& io, const Clock& clock, Options options, std::string bearer_token, const Logger& log,
-         std::string proc_root)
+App::App(asio::io_context& io, const Clock& clock, Options options, std::string bearer_token, http::TlsContext tls,
+         const Logger& log, std::string proc_root)
     : io_(io),
       clock_(clock),
       opt_(std::move(options)),
       log_(log),
       proc_root_(std::move(proc_root)),
-      client_(io, opt_.reaper_url, std::move(bearer_token)),
+      client_(io, opt_.reaper_url, std::move(bearer_token), std::move(tls)),
       keeper_(io, clock, client_, lease_settings(opt_), metrics_, log_,
               LeaseKeeper::Callbacks{[this](const LeaseView& v) { on_renewed(v); },
                                      [this](const std::string& r) { on_stop_directive(r); },

@@ -1,6 +1,7 @@
 #include "sidecar/heartbeat_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
@@ -15,14 +16,19 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 }
 
-HeartbeatClient::HeartbeatClient(asio::io_context& io, HttpUrl base, std::string bearer_token)
-    : base_(std::move(base)), token_(std::move(bearer_token)), resolver_(io), stream_(io) {}
+HeartbeatClient::HeartbeatClient(asio::io_context& io, HttpUrl base, std::string bearer_token, http::TlsContext tls)
+    : base_(std::move(base)),
+      token_(std::move(bearer_token)),
+      tls_context_(std::move(tls)),
+      resolver_(io),
+      stream_(io) {}
 
 void HeartbeatClient::close() {
   boost::system::error_code ec;
   resolver_.cancel();
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
+  // tls_ stays until the next connect() replaces it: a request may still be suspended in it.
   connected_ = false;
 }
 
@@ -43,6 +49,20 @@ asio::awaitable<Status> HeartbeatClient::connect() {
     if (cec) co_return make_error("connect", "connect to " + base_.host_header() + ": " + cec.message());
   }
   stream_.socket().set_option(tcp::no_delay(true), ec);
+  if (base_.tls) {
+    if (!tls_context_) co_return make_error("tls", "https:// reaper URL without a TLS context");
+    tls_.emplace(stream_, *tls_context_);
+    if (auto s = http::expect_peer_host(tls_->native_handle(), base_.host); !s) co_return s.error();
+    // Inside the request's deadline: the stream's timer covers the handshake's reads.
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kAwait);
+    if (hec) {
+      std::string why = hec.message();
+      long verify = SSL_get_verify_result(tls_->native_handle());
+      if (verify != X509_V_OK) why = X509_verify_cert_error_string(verify);
+      co_return make_error(hec == beast::error::timeout ? "timeout" : "tls",
+                           "TLS handshake with " + base_.host_header() + ": " + why);
+    }
+  }
   connected_ = true;
   co_return Ok{};
 }
@@ -57,6 +77,13 @@ asio::awaitable<Result<HttpReply>> HeartbeatClient::send(std::string method, std
       co_return c.error();
     }
   }
+  if (tls_) co_return co_await exchange(*tls_, std::move(method), std::move(path), std::move(body), timeout);
+  co_return co_await exchange(stream_, std::move(method), std::move(path), std::move(body), timeout);
+}
+
+template <typename Stream>
+asio::awaitable<Result<HttpReply>> HeartbeatClient::exchange(Stream& stream, std::string method, std::string path,
+                                                             std::string body, Duration timeout) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), path, 11};
   req.set(bhttp::field::host, base_.host_header());
   req.set(bhttp::field::user_agent, "lifeline-sidecar/" LIFELINE_VERSION);
@@ -66,14 +93,14 @@ asio::awaitable<Result<HttpReply>> HeartbeatClient::send(std::string method, std
   req.body() = std::move(body);
   req.prepare_payload();
 
-  auto [wec, wn] = co_await bhttp::async_write(stream_, req, kAwait);
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kAwait);
   if (wec) {
     close();
     co_return make_error("write", "send to " + base_.host_header() + ": " + wec.message());
   }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64 * 1024);
-  auto [rec, rn] = co_await bhttp::async_read(stream_, buffer_, parser, kAwait);
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer_, parser, kAwait);
   if (rec) {
     close();
     std::string what = rec == beast::error::timeout ? "timed out after " + format_duration(timeout)

@@ -54,11 +54,21 @@ int main(int argc, char** argv) {
     std::getline(in, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
   }
+  // Built only for https: a plain-HTTP sidecar never initialises OpenSSL's contexts.
+  http::TlsContext tls;
+  if (opt.reaper_url.tls) {
+    auto ctx = http::make_client_tls_context(opt.reaper_ca_file);
+    if (!ctx) {
+      std::cerr << "lifeline-sidecar: reaper-ca-file: " << ctx.error().message << "\n";
+      return 2;
+    }
+    tls = *ctx;
+  }
   ::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
   Logger log = Logger(clock, "sidecar", opt.log_level).with({{"run_id", opt.run_id}});
   boost::asio::io_context io(1);
-  App app(io, clock, std::move(opt), std::move(token), log);
+  App app(io, clock, std::move(opt), std::move(token), std::move(tls), log);
   return app.run();
 }

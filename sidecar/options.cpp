@@ -21,6 +21,7 @@ constexpr Setting kSettings[] = {
     {"run-id", "LIFELINE_RUN_ID", "PREFECT__FLOW_RUN_ID", ""},
     {"reaper-url", "LIFELINE_REAPER_URL", "", ""},
     {"token-file", "LIFELINE_TOKEN_FILE", "", ""},
+    {"reaper-ca-file", "LIFELINE_REAPER_CA_FILE", "", ""},
     {"interval", "LIFELINE_INTERVAL", "", "5s"},
     {"ttl", "LIFELINE_TTL", "", "30s"},
     {"kill-grace", "LIFELINE_KILL_GRACE", "", "10s"},
@@ -126,6 +127,8 @@ std::string usage_text(Verb verb) {
       "  --run-id UUID          LIFELINE_RUN_ID         $PREFECT__FLOW_RUN_ID  flow run id (required)\n"
       "  --reaper-url URL       LIFELINE_REAPER_URL     (required)  e.g. http://lifeline-reaper.lifeline:8080\n"
       "  --token-file FILE      LIFELINE_TOKEN_FILE     none        bearer token sent to the reaper\n"
+      "  --reaper-ca-file FILE  LIFELINE_REAPER_CA_FILE system CAs  https: CA bundle (PEM) the reaper's\n"
+      "                                                             certificate must chain to\n"
       "  --interval DUR         LIFELINE_INTERVAL       5s          heartbeat period\n"
       "  --ttl DUR              LIFELINE_TTL            30s         lease TTL asked for\n"
       "  --kill-grace DUR       LIFELINE_KILL_GRACE     10s         SIGTERM to SIGKILL grace\n"
@@ -258,14 +261,14 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args, cons
   if (url.value.empty()) return usage_error("reaper URL required: set --reaper-url or LIFELINE_REAPER_URL");
   auto parsed_url = parse_http_url(url.value);
   if (!parsed_url) return usage_error("reaper-url (from " + url.source + "): " + parsed_url.error().message);
-  if (parsed_url->tls)
-    return usage_error("reaper-url (from " + url.source +
-                       "): https is not supported by the sidecar; use http:// inside the cluster "
-                       "(the bearer token still authenticates)");
   o.reaper_url_text = url.value;
   o.reaper_url = *parsed_url;
 
   o.token_file = get("token-file").value;
+  auto ca = get("reaper-ca-file");
+  if (!ca.value.empty() && !o.reaper_url.tls)
+    return usage_error("reaper-ca-file (from " + ca.source + ") is only used with an https:// reaper-url");
+  o.reaper_ca_file = ca.value;
 
   struct {
     const char* name;

@@ -33,6 +33,7 @@ struct Options {
   std::string reaper_url_text;
   HttpUrl reaper_url;
   std::string token_file;
+  std::string reaper_ca_file;  // https: CA bundle to verify the reaper with; empty = system store
   Duration interval{5000};
   Duration ttl{30'000};
   Duration kill_grace{10'000};

@@ -129,9 +129,23 @@ TEST(Options, OtherUsageErrors) {
   EXPECT_FALSE(parse(base({"--bogus", "1"})).ok());
   EXPECT_FALSE(parse(base({"--listen", "nope"})).ok());
   EXPECT_FALSE(parse({"exec", "--run-id", kId, "--reaper-url", "http://r", "--holder", "p"}).ok());  // no CMD
-  EXPECT_FALSE(parse({"exec", "--run-id", kId, "--reaper-url", "https://r", "--holder", "p", "--", "x"}).ok());
+  // A CA file means nothing without TLS.
+  EXPECT_FALSE(parse(base({"--reaper-ca-file", "ca.pem"})).ok());
   EXPECT_FALSE(parse({"frobnicate"}).ok());
   EXPECT_FALSE(parse(base({"--target", "auto"})).ok());  // exec has no target
+}
+
+TEST(Options, HttpsReaperWithOptionalCaFile) {
+  auto sys = parse({"exec", "--run-id", kId, "--reaper-url", "https://reaper.lifeline:8443", "--holder", "p", "--", "x"});
+  ASSERT_TRUE(sys.ok()) << sys.error().message;
+  EXPECT_TRUE(sys->options.reaper_url.tls);
+  EXPECT_EQ(sys->options.reaper_url.port, 8443);
+  EXPECT_EQ(sys->options.reaper_ca_file, "");  // the system store
+  auto own = parse({"exec", "--run-id", kId, "--reaper-url", "https://r", "--reaper-ca-file", "/etc/ca.pem",
+                    "--holder", "p", "--", "x"});
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_EQ(own->options.reaper_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(own->options.reaper_url.port, 443);
 }
 
 TEST(Options, HelpAndVersionOnEveryVerb) {
