@@ -27,6 +27,17 @@ bool detail_bool(const Json& details, const char* key) {
   return it != details.end() && it->is_boolean() && it->get<bool>();
 }
 
+// What set_state answers: the decision and the run's current state (the new one when it was
+// written, else the unchanged one), for flow and task runs alike.
+template <class Run>
+SetStateOutcome answer_of(const Run& run, const Decision& d) {
+  SetStateOutcome out;
+  out.decision = d;
+  out.state = to_json(*run.current());
+  out.wrote = d.writes_state();
+  return out;
+}
+
 StateFacts facts_from(StateType type, const std::string& name, const std::optional<std::string>& message,
                       const Json& data, const Json& details) {
   StateFacts f;
@@ -169,16 +180,8 @@ Outcome<SetStateOutcome> Store::set_flow_run_state(const std::string& id, const 
   if (it == flow_runs_.end()) return api_error(404, "Flow run not found");
   FlowRun& run = it->second;
   Decision d = decide_flow_run_transition(flow_context(run, now), facts_of_input(in), force);
-  SetStateOutcome out;
-  out.decision = d;
-  if (!d.writes_state()) {
-    out.state = to_json(*run.current());
-    return out;
-  }
-  write_flow_state(run, build_state(in, d, now), d, now);
-  out.state = to_json(*run.current());
-  out.wrote = true;
-  return out;
+  if (d.writes_state()) write_flow_state(run, build_state(in, d, now), d, now);
+  return answer_of(run, d);
 }
 
 void Store::release_deployment_slot(const FlowRun& run, const State* initial, WallTime now) {
@@ -278,16 +281,8 @@ Outcome<SetStateOutcome> Store::set_task_run_state(const std::string& id, const 
   if (it == task_runs_.end()) return api_error(404, "Task run not found");
   TaskRun& run = it->second;
   Decision d = decide_task_run_transition(task_context(run, now), facts_of_input(in), force);
-  SetStateOutcome out;
-  out.decision = d;
-  if (!d.writes_state()) {
-    out.state = to_json(*run.current());
-    return out;
-  }
-  write_task_state(run, build_state(in, d, now), d, now);
-  out.state = to_json(*run.current());
-  out.wrote = true;
-  return out;
+  if (d.writes_state()) write_task_state(run, build_state(in, d, now), d, now);
+  return answer_of(run, d);
 }
 
 void Store::write_task_state(TaskRun& run, State s, const Decision& d, WallTime now) {
