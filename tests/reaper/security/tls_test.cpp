@@ -6,6 +6,8 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "reaper/config_loader.hpp"
@@ -91,6 +93,36 @@ TEST_F(TlsTest, SidecarHeartbeatsAndReleasesOverTls) {
     // 1.5 s of workload at a 300 ms interval: several renewals on the session.
     EXPECT_GE(leases[0]["seq"].get<int>(), 3);
   }
+}
+
+// The sockets a process holds, by inode: the same set later means no reconnect happened.
+std::set<std::string> sockets_of(pid_t pid) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string().rfind("socket:", 0) == 0) out.insert(target.string());
+  }
+  return out;
+}
+
+TEST_F(TlsTest, SidecarKeepsOneTlsSessionAcrossHeartbeats) {
+  ReaperProcess reaper(dir_, tls_server(pki_.server_pem, pki_.server_key), "", "tls-keepalive");
+  ASSERT_NE(reaper.port(), 0);
+  auto s = sidecar("https://127.0.0.1:" + std::to_string(reaper.port()), pki_.ca_pem, "pod-keepalive", uuid_v4(), "30");
+  auto seq = [&] {
+    auto l = leases_of(reaper.port(), "pod-keepalive");
+    return l.size() == 1 ? l[0]["seq"].get<int>() : 0;
+  };
+  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= 2; }, 10s)) << s->stderr_text();
+  auto before = sockets_of(s->pid());
+  int seq_before = seq();
+  // The health listener and the one connection to the reaper.
+  EXPECT_EQ(before.size(), 2u);
+  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= seq_before + 4; }, 10s)) << s->stderr_text();
+  EXPECT_EQ(sockets_of(s->pid()), before) << "the sidecar reconnected between heartbeats";
+  s->signal(SIGTERM);
+  EXPECT_TRUE(s->wait_exit(20s).has_value());
 }
 
 TEST_F(TlsTest, SidecarRefusesACertificateFromAnUnknownCa) {
