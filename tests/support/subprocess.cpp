@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -41,7 +42,9 @@ int decode_status(int status) {
 Subprocess::Subprocess(Options opts) {
   if (opts.argv.empty()) throw std::invalid_argument("Subprocess: empty argv");
   std::string prefix = opts.log_prefix.empty() ? "proc" : opts.log_prefix;
-  std::string base = "/tmp/lifeline-test-" + std::to_string(getpid()) + "-" + std::to_string(g_counter++) + "-" + prefix;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/lifeline-test-" + std::to_string(getpid()) + "-" +
+                     std::to_string(g_counter++) + "-" + prefix;
   out_path_ = base + ".out";
   err_path_ = base + ".err";
 
