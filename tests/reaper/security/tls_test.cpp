@@ -40,9 +40,10 @@ class TlsTest : public ::testing::Test {
   // An exec-mode sidecar whose workload runs `seconds`; short interval and TTL so that a
   // sidecar that cannot get its lease gives up (exit 3) within about two seconds.
   std::unique_ptr<Subprocess> sidecar(const std::string& url, const std::string& ca_file, const std::string& holder,
-                                      const std::string& run_id, const std::string& seconds = "1.5") {
+                                      const std::string& run_id, const std::string& seconds = "1.5",
+                                      const std::string& interval = "300ms") {
     std::vector<std::string> argv = {lifeline::testing::bin_path("lifeline-sidecar"), "exec", "--run-id", run_id,
-                                     "--reaper-url", url, "--holder", holder, "--interval", "300ms", "--ttl", "5s",
+                                     "--reaper-url", url, "--holder", holder, "--interval", interval, "--ttl", "5s",
                                      "--kill-grace", "1s", "--listen", "127.0.0.1:0"};
     if (!ca_file.empty()) argv.insert(argv.end(), {"--reaper-ca-file", ca_file});
     argv.insert(argv.end(), {"--", "/bin/sh", "-c", "sleep " + seconds});
@@ -109,17 +110,20 @@ std::set<std::string> sockets_of(pid_t pid) {
 TEST_F(TlsTest, SidecarKeepsOneTlsSessionAcrossHeartbeats) {
   ReaperProcess reaper(dir_, tls_server(pki_.server_pem, pki_.server_key), "", "tls-keepalive");
   ASSERT_NE(reaper.port(), 0);
-  auto s = sidecar("https://127.0.0.1:" + std::to_string(reaper.port()), pki_.ca_pem, "pod-keepalive", uuid_v4(), "30");
+  // A 1 s interval (500 ms per request): a loaded test machine must not turn a slow
+  // heartbeat into a legitimate reconnect.
+  auto s = sidecar("https://127.0.0.1:" + std::to_string(reaper.port()), pki_.ca_pem, "pod-keepalive", uuid_v4(), "30",
+                   "1s");
   auto seq = [&] {
     auto l = leases_of(reaper.port(), "pod-keepalive");
     return l.size() == 1 ? l[0]["seq"].get<int>() : 0;
   };
-  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= 2; }, 10s)) << s->stderr_text();
+  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= 2; }, 30s)) << s->stderr_text();
   auto before = sockets_of(s->pid());
   int seq_before = seq();
   // The health listener and the one connection to the reaper.
   EXPECT_EQ(before.size(), 2u);
-  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= seq_before + 4; }, 10s)) << s->stderr_text();
+  ASSERT_TRUE(lifeline::testing::wait_until([&] { return seq() >= seq_before + 3; }, 30s)) << s->stderr_text();
   EXPECT_EQ(sockets_of(s->pid()), before) << "the sidecar reconnected between heartbeats";
   s->signal(SIGTERM);
   EXPECT_TRUE(s->wait_exit(20s).has_value());
