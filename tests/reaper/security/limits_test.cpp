@@ -193,7 +193,7 @@ TEST_F(LimitsTest, ThousandsOfIdleConnectionsFromOneClientAreClosedAndStarveNoOn
   httplib::Client normal("127.0.0.1", port());
   normal.set_read_timeout(5);
   std::string run_id = uuid_v4();
-  for (int seq = 1; seq <= 5; ++seq) EXPECT_LT(heartbeat(normal, run_id, seq), 1s);
+  for (int seq = 1; seq <= 5; ++seq) EXPECT_LT(heartbeat(normal, run_id, seq), 2s);
   // None of them sent a byte: each is closed request_timeout (1 s) after it was accepted.
   auto start = Clock::now();
   for (auto& c : idle) ASSERT_TRUE(c->read_until_closed(5s)) << "an idle connection was never closed";
@@ -250,8 +250,10 @@ TEST_F(LimitsTest, NormalClientIsServedWhileOthersMisbehave) {
   }
   stop = true;
   for (auto& t : abusers) t.join();
-  // Generous: the machine running the tests may be busy; a starved client would wait seconds.
-  EXPECT_LT(worst, 1s);
+  RecordProperty("worst_heartbeat_ms", static_cast<int>(worst.count()));
+  // Generous: the machine running the tests may be busy (each heartbeat waits for an fsync);
+  // a client starved by the others would wait several request timeouts.
+  EXPECT_LT(worst, 2s);
 }
 
 }  // namespace
