@@ -153,6 +153,7 @@ void HeartbeatFleet::run_shard(int shard_index) {
       if (port != 0) {
         client = std::make_unique<httplib::Client>("127.0.0.1", port);
         client->set_keep_alive(true);
+        client->set_tcp_nodelay(true);  // header and body are two writes: no 40 ms delayed-ACK stall
         client->set_connection_timeout(1, 0);
         client->set_read_timeout(options_.read_timeout_seconds, 0);
         client->set_write_timeout(2, 0);

@@ -73,7 +73,6 @@ ScenarioResult run_pg_restart_scenario(ScenarioContext& ctx) {
       return r;
   }
   for (int i = 0; i < leases; ++i) book.add_healthy(kTtl);
-  const auto load_start = Clock::now();
   if (!r.check(testing::wait_until([&] { return fleet.renewing_not_acked_since(Clock::time_point{} + 1ns) == 0; },
                                    60s, 50ms),
                "every simulated lease acquired", "leases=" + std::to_string(leases)))
@@ -81,9 +80,11 @@ ScenarioResult run_pg_restart_scenario(ScenarioContext& ctx) {
   for (int i = 0; i < kDying; ++i) book.add_dying(3, 1);  // these die just before the restart
 
   for (int round = 0; round < restarts; ++round) {
-    // The load right before the outage: acknowledged renewals per second since it began.
-    const auto ok_before = fleet.totals().ok;
-    const double rate = static_cast<double>(ok_before) / seconds_since(load_start);
+    // The load right before the outage: how long the next two renewals of every lease take.
+    const auto ok_start = fleet.totals().ok;
+    const auto t_rate = Clock::now();
+    testing::wait_until([&] { return fleet.totals().ok >= ok_start + 2L * leases; }, 20s, 10ms);
+    const double rate = static_cast<double>(fleet.totals().ok - ok_start) / seconds_since(t_rate);
     const bool crash = ctx.is_long() && round % 2 == 1;
     const long failed_before = fleet.totals().unavailable + fleet.totals().no_answer;
     const auto t_down = Clock::now();

@@ -134,6 +134,7 @@ ScenarioResult run_pg_unreachable_scenario(ScenarioContext& ctx) {
   }
 
   settle_and_check(r, book, db, reapers, 60s);
+  for (const auto& line : reapers.log_lines("outage rule", 4)) r.note("reaper log: " + line);
   r.load = std::to_string(kHealthy) + " healthy simulated leases + " + std::to_string(kPods) + " pods, TTL " +
            std::to_string(kTtl) + " s";
   r.faults = std::to_string(modes.size()) + " database outage" + (modes.size() > 1 ? "s" : "") + " of " +
