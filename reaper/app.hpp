@@ -3,13 +3,17 @@
 // committing lease store, runs the reap pipeline, reloads on SIGHUP, drains on SIGTERM.
 //
 // Threading model:
-//   - API thread (the caller of serve()): runs the io_context: the HTTP server, every
-//     request coroutine, signal handling and reloads. Nothing on it blocks.
+//   - API threads ([server] api_threads, default 2): each runs its own io_context with
+//     its own HTTP server (all accepting on the one listening socket) and its own
+//     LeaseApi, so request handling shares no mutable state between them. The first is the
+//     caller of serve(), which also handles signals, reloads (posted to every API thread)
+//     and the drain. Nothing on them blocks.
 //   - Store thread (LeaseBatcher): owns one PostgreSQL connection; group-commits
-//     heartbeats and runs releases and listings; posts completions back to the io_context.
+//     heartbeats and runs releases and listings; posts each completion back to the
+//     io_context of the API thread whose request it answers.
 //   - Reap threads: whatever the BackgroundService made by the ReapFactory runs (its own
 //     connections and Prefect client). The RunStatusSource it exposes is called on the
-//     API thread and must not block.
+//     API threads and must be thread-safe and not block.
 // Thread-safety: construct, configure and call serve() from one thread.
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reaper/api/run_status_source.hpp"
 #include "reaper/background_service.hpp"
@@ -81,11 +86,14 @@ class App {
   ReaperMetrics& metrics() { return metrics_; }
 
  private:
+  struct ApiLoop;  // one API thread: io_context, HTTP server, LeaseApi
   boost::asio::awaitable<void> signal_loop();
   boost::asio::awaitable<void> drain();
   void reload();
   // SIGHUP with TLS on before and after: new certificate for new connections; false if none applied.
   bool reload_tls(const ServerConfig& next);
+  std::size_t in_flight() const;
+  void stop_api_threads();
 
   std::string config_path_;
   Config config_;
@@ -97,9 +105,8 @@ class App {
 
   boost::asio::io_context io_{1};
   std::unique_ptr<store::LeaseBatcher> batcher_;
-  std::unique_ptr<api::LeaseApi> api_;
   std::unique_ptr<BackgroundService> reap_;
-  std::unique_ptr<http::Server> server_;
+  std::vector<std::unique_ptr<ApiLoop>> loops_;  // loops_[0] runs on io_
   bool draining_ = false;
 };
 

@@ -26,6 +26,9 @@ struct ServerConfig {
   // against the configuration file's directory; check-config loads them.
   std::string tls_cert_file;     // PEM: the server certificate, then intermediates
   std::string tls_key_file;      // PEM private key (never logged)
+  // Threads serving the API, each its own event loop accepting on the one listening socket:
+  // one thread tops out near one core's worth of heartbeats.
+  std::size_t api_threads = 2;
 };
 
 struct DatabaseConfig {

@@ -264,6 +264,7 @@ void read_server(const toml::table& tbl, Errors& errors, ServerConfig& c) {
   t.duration("idle_timeout", c.idle_timeout, Duration{1});
   t.duration("request_timeout", c.request_timeout, Duration{1});
   read_server_tls(t, errors.file(), c);
+  t.integer("api_threads", c.api_threads, 1, 64);
   t.reject_unknown();
 }
 

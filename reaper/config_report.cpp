@@ -87,7 +87,8 @@ std::string describe_config(const Config& c) {
     << "idle_timeout = " << d(c.server.idle_timeout) << "\n"
     << "request_timeout = " << d(c.server.request_timeout) << "\n"
     << "tls_cert_file = " << q(c.server.tls_cert_file) << "\n"
-    << "tls_key_file = " << q(c.server.tls_key_file) << "\n";
+    << "tls_key_file = " << q(c.server.tls_key_file) << "\n"
+    << "api_threads = " << c.server.api_threads << "\n";
 
   o << "\n[database]\n";
   if (c.database.url_file.empty()) o << "url = " << q(redact_conninfo(c.database.url)) << "\n";

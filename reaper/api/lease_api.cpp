@@ -12,11 +12,11 @@ namespace asio = boost::asio;
 namespace {
 // Counts a request as in flight for as long as its handler runs.
 struct InFlight {
-  explicit InFlight(std::size_t& n) : n_(n) { ++n_; }
-  ~InFlight() { --n_; }
+  explicit InFlight(std::atomic<std::size_t>& n) : n_(n) { n_.fetch_add(1, std::memory_order_relaxed); }
+  ~InFlight() { n_.fetch_sub(1, std::memory_order_release); }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
-  std::size_t& n_;
+  std::atomic<std::size_t>& n_;
 };
 }  // namespace
 
@@ -120,7 +120,7 @@ asio::awaitable<http::Response> LeaseApi::list(const http::Request& req) {
 }
 
 http::Response LeaseApi::readyz() const {
-  if (draining_) return http::json_error(503, "draining", "the reaper is shutting down");
+  if (draining_.load()) return http::json_error(503, "draining", "the reaper is shutting down");
   if (!store_.available()) return http::json_error(503, "store_unavailable", "the database is unreachable");
   return http::Response{200, "application/json", "{\"status\":\"ready\"}", {}, false};
 }

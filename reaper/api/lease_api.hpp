@@ -1,10 +1,14 @@
 #pragma once
 // The heartbeat API: routes requests, checks the bearer token, validates, and awaits
 // the store's group commit without holding a thread; also /healthz, /readyz, /metrics.
-// Threading: handle() and reload() run on the API's io_context thread only.
+// Threading: handle() and reload() run on one API thread (its io_context) only: with
+// several API threads, App makes one LeaseApi per thread. set_draining() and in_flight()
+// may be called from any thread. What the instances share (the store, the metrics, the
+// run-status source, the release listener) is thread-safe.
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -33,9 +37,9 @@ class LeaseApi {
   // the reap pipeline acts at once instead of at its next interval. Must not block.
   void set_release_listener(std::function<void()> listener) { on_urgent_release_ = std::move(listener); }
   // While draining, /readyz answers 503 so that load balancers move away.
-  void set_draining(bool draining) { draining_ = draining; }
+  void set_draining(bool draining) { draining_.store(draining); }
   // Requests being handled (awaiting the store) right now.
-  std::size_t in_flight() const { return in_flight_; }
+  std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
   boost::asio::awaitable<http::Response> renew(const http::Request& req, const std::string& raw_id);
@@ -51,8 +55,8 @@ class LeaseApi {
   Logger log_;
   RunStatusSource* status_;
   std::function<void()> on_urgent_release_;
-  bool draining_ = false;
-  std::size_t in_flight_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> in_flight_{0};
   // Counters looked up once: the hot path must not hash labels per request.
   prometheus::Counter* ok_;
   prometheus::Counter* stop_;

@@ -1,6 +1,8 @@
 #include "reaper/store/lease_batcher.hpp"
 
-#include <boost/asio/post.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/prefer.hpp>
 
 #include <unordered_set>
 
@@ -95,8 +97,14 @@ void LeaseBatcher::set_flush(Duration window, std::size_t max_batch) {
 
 template <typename Handler, typename Value>
 void LeaseBatcher::complete(Handler handler, Value value) {
-  // Every caller awaits on the API's io_context, so completions run there.
-  asio::post(io_, [h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
+  // A completion runs where its caller awaits: with several API threads, each request
+  // coroutine resumes on its own io_context (the handler's associated executor), never on
+  // the store thread. `io_` is only the fallback for a handler without an executor.
+  // Never run inline (blocking.never: this is the store thread), and the target loop keeps
+  // running until it has (outstanding_work.tracked).
+  auto ex = asio::prefer(asio::get_associated_executor(handler, io_), asio::execution::blocking.never,
+                         asio::execution::outstanding_work.tracked);
+  ex.execute([h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
 }
 
 void LeaseBatcher::submit_renew(RenewRequest req, RenewHandler handler) {

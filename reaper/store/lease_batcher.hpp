@@ -5,9 +5,10 @@
 // Releases and listings go through the same thread, one statement each.
 //
 // Threading: the batcher owns one thread (the store thread) and one database connection
-// (libpq is blocking). async_* may be called from any thread; completions are posted to
-// the API's io_context given at construction (callers must await there), never run on
-// the store thread. While the database is unreachable every call is answered
+// (libpq is blocking). async_* may be called from any thread (the API threads share one
+// batcher); each completion is posted to the executor associated with its handler (for a
+// coroutine, the io_context it awaits on), else to the executor given at construction;
+// never run on the store thread. While the database is unreachable every call is answered
 // `unavailable` at once and the store thread reconnects with backoff.
 
 #include <boost/asio/any_completion_handler.hpp>

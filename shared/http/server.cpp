@@ -1,5 +1,11 @@
 #include "shared/http/server.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -56,6 +62,20 @@ Result<std::uint16_t> Server::listen(const HostPort& address) {
     return make_error("listen_failed", "cannot listen on " + address.host + ":" +
                                            std::to_string(address.port) + ": " + ec.message());
   return acceptor_.local_endpoint().port();
+}
+
+Result<std::uint16_t> Server::listen_shared(Server& other) {
+  boost::system::error_code ec;
+  const auto ep = other.acceptor_.local_endpoint(ec);
+  if (ec) return make_error("listen_failed", "cannot share a listening socket that is not open: " + ec.message());
+  const int fd = ::fcntl(other.acceptor_.native_handle(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return make_error("listen_failed", std::string("cannot share the listening socket: ") + std::strerror(errno));
+  acceptor_.assign(ep.protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return make_error("listen_failed", "cannot share the listening socket: " + ec.message());
+  }
+  return ep.port();
 }
 
 void Server::start() {

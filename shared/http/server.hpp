@@ -49,6 +49,11 @@ class Server {
 
   // Binds and listens; returns the bound port (useful with port 0).
   Result<std::uint16_t> listen(const HostPort& address);
+  // Accepts on `other`'s listening socket (a duplicate descriptor of it) from this
+  // server's io_context, so that several event-loop threads serve one port: each new
+  // connection goes to whichever server accepts it first. Unlike SO_REUSEPORT, the port
+  // stays exclusively ours. `other` must be listening; call before either starts.
+  Result<std::uint16_t> listen_shared(Server& other);
   // Starts accepting on the io_context.
   void start();
   // Stops accepting and closes every connection; pending handlers finish on their own.

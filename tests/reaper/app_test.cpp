@@ -7,9 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "reaper/store/embedded_schema.hpp"
 #include "shared/uuid.hpp"
@@ -113,6 +116,37 @@ TEST_F(AppTest, ServesReloadsAndDrains) {
   ASSERT_TRUE(after);
   EXPECT_EQ(json::parse(after->body)["ttl_seconds"], 7);
 
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(20s), 0) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("drained"), std::string::npos);
+}
+
+TEST_F(AppTest, SeveralApiThreadsServeOnePortAndDrain) {
+  auto uri = TempPostgres::shared().create_database();
+  auto cfg = write("c.toml", "[server]\nlisten = \"127.0.0.1:0\"\napi_threads = 3\n[database]\nurl = \"" + uri + "\"\n");
+  auto p = run({"--config", cfg}, "threads");
+  auto port = p.wait_for_output(std::regex("listening.* port=([0-9]+)"), 30s, true);
+  ASSERT_TRUE(port) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("api_threads=3"), std::string::npos) << p.stderr_text();
+  // Keep-alive clients on their own connections, concurrently: whichever thread accepted
+  // a connection answers it, every heartbeat is committed and answered.
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 12; ++c) {
+    clients.emplace_back([&] {
+      httplib::Client cl("127.0.0.1", static_cast<std::uint16_t>(std::stoi(*port)));
+      std::string run_id = uuid_v4();
+      for (int seq = 1; seq <= 5; ++seq) {
+        auto r = cl.Put(("/v1/leases/" + run_id).c_str(),
+                        R"({"holder":"pod-a","ttl_seconds":30,"seq":)" + std::to_string(seq) + "}", "application/json");
+        if (r && r->status == 200) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 60);
+  EXPECT_EQ(TempPostgres::shared().query_value("SELECT count(*) FROM lifeline_leases", uri.substr(uri.rfind('/') + 1)),
+            "12");
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(20s), 0) << p.stderr_text();
   EXPECT_NE(p.stderr_text().find("drained"), std::string::npos);

@@ -51,7 +51,18 @@ TEST(ConfigLoader, EmptyFileGivesDefaults) {
   EXPECT_EQ(l.config.leases.max_ttl, 10min);
   EXPECT_EQ(l.config.retry.max_attempts, 3);
   EXPECT_EQ(l.config.database.flush_window, 2ms);
+  EXPECT_EQ(l.config.server.api_threads, 2u);
   EXPECT_TRUE(l.config.policies.empty());
+}
+
+TEST(ConfigLoader, ApiThreadsMustBeBetweenOneAndSixtyFour) {
+  for (const char* bad : {"0", "65", "-1"}) {
+    auto l = load_config_text(std::string("[server]\napi_threads = ") + bad + "\n", "t.toml");
+    EXPECT_TRUE(has_error(l, "t.toml:2:15: server.api_threads must be between 1")) << ::testing::PrintToString(messages(l));
+  }
+  auto ok = load_config_text("[server]\napi_threads = 64\n", "t.toml");
+  ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(messages(ok));
+  EXPECT_EQ(ok.config.server.api_threads, 64u);
 }
 
 TEST(ConfigLoader, ContractExampleLoads) {
@@ -82,6 +93,7 @@ max_body_bytes = 4096
 max_header_bytes = 2048
 max_connections = 20000
 idle_timeout = "30s"
+api_threads = 3
 [database]
 url_file = "db"
 pool_size = 2
@@ -130,6 +142,7 @@ orphan_grace = "10m"
   EXPECT_EQ(c.server.max_body_bytes, 4096u);
   EXPECT_EQ(c.server.max_connections, 20000u);
   EXPECT_EQ(c.server.idle_timeout, 30s);
+  EXPECT_EQ(c.server.api_threads, 3u);
   EXPECT_EQ(c.database.url, "postgresql://u:p@db/lifeline");
   EXPECT_EQ(c.database.pool_size, 2u);
   EXPECT_EQ(c.database.flush_window, 5ms);
