@@ -53,8 +53,10 @@ int main(int argc, char** argv) {
               << scenario_name(options.scenario) << " --seed " << options.seed << std::endl;
     report.note("limits: " + raise_limits());
     TestBed bed(options);
+    std::string logs;
+    for (const auto& r : bed.reapers()) logs += " " + r->process().stderr_path();
     report.note("fake Prefect at " + bed.fake().api_url() + ", " + std::to_string(bed.reapers().size()) +
-                " reapers over one database");
+                " reapers over one database; reaper logs:" + logs);
     if (options.scenario != Scenario::partitions) run_soak(bed, options, report);
     if (options.scenario != Scenario::soak) run_partitions(bed, options, report);
   } catch (const std::exception& e) {

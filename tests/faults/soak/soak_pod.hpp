@@ -16,7 +16,6 @@
 #include "tests/e2e/processes.hpp"
 #include "tests/fakes/fake_prefect.hpp"
 #include "tests/faults/soak/command_line.hpp"
-#include "tests/faults/soak/run_facts.hpp"
 
 namespace lifeline::faults {
 
@@ -39,7 +38,6 @@ struct PodRecord {
   bool completion_late = false;          // ... only after its sidecar had exited
   std::string problem;                   // what went wrong in the harness's view ("" if nothing)
   std::string log_paths;                 // kept for a pod with a problem
-  std::optional<LeaseFacts> lease;       // a healthy pod's lease once its sidecar exited
 };
 
 class SoakPod {

@@ -109,6 +109,7 @@ void run_soak(TestBed& bed, const Options& options, Report& report) {
   std::vector<PodRecord> records;
   std::size_t peak_alive = 0;
   Seconds starved{0};
+  Seconds max_tick_gap{0};
   auto last_tick = t0;
   auto last_progress = t0;
   const auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
@@ -127,6 +128,8 @@ void run_soak(TestBed& bed, const Options& options, Report& report) {
       arrivals_done = arrivals.done;
     }
     if (hog.running()) starved += now - last_tick;
+    // A slow tick delays every pod's faults and completions: reported as harness health.
+    max_tick_gap = std::max(max_tick_gap, std::chrono::duration_cast<Seconds>(now - last_tick));
     last_tick = now;
     const bool starve = starve_now(plan, std::chrono::duration_cast<Seconds>(now - t0));
     if (starve && !hog.running()) hog.start();
@@ -137,7 +140,6 @@ void run_soak(TestBed& bed, const Options& options, Report& report) {
       SoakPod& pod = **it;
       if (pod.step(bed.fake(), now)) {
         PodRecord r = pod.record();
-        if (r.fate == Fate::healthy && r.sidecar_exit) r.lease = lease_of_holder(r.reaper_port, r.holder);
         if (r.problem.empty()) pod.forget_logs();
         records.push_back(std::move(r));
         it = live.erase(it);
@@ -178,6 +180,7 @@ void run_soak(TestBed& bed, const Options& options, Report& report) {
   totals.max_arrival_lag_s = arrivals.max_lag_s;
   totals.peak_alive = peak_alive;
   totals.starved = starved;
+  totals.max_tick_gap = max_tick_gap;
   totals.timed_out = timed_out;
   judge_soak(bed, options, records, totals, report);
 }

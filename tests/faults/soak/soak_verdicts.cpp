@@ -1,7 +1,10 @@
 #include "tests/faults/soak/soak_verdicts.hpp"
 
+#include <map>
+#include <sstream>
 #include <string>
 
+#include "tests/faults/soak/run_facts.hpp"
 #include "tests/faults/soak/stats.hpp"
 #include "tests/support/wait.hpp"
 
@@ -40,6 +43,27 @@ std::size_t wait_for_completion_checks(TestBed& bed, std::size_t expected, Secon
   return checked;
 }
 
+// Every lease row, from the reapers' own table in one query (the lease API lists at most
+// 1,000 rows and has no index on holder; a long soak leaves 12,600 leases).
+std::map<std::string, LeaseFacts> all_leases(TestBed& bed) {
+  const std::string text = bed.query_value(
+      "SELECT coalesce(string_agg(run_id::text || ' ' || state || ' ' || coalesce(release_outcome, '-') || ' ' || "
+      "coalesce(exit_code::text, '-') || ' ' || epoch::text, ','), '') FROM lifeline_leases");
+  std::map<std::string, LeaseFacts> out;
+  std::istringstream rows(text);
+  std::string row;
+  while (std::getline(rows, row, ',')) {
+    std::istringstream fields(row);
+    std::string run, exit_code;
+    LeaseFacts l;
+    fields >> run >> l.state >> l.release_outcome >> exit_code >> l.epoch;
+    if (l.release_outcome == "-") l.release_outcome.clear();
+    if (exit_code != "-") l.exit_code = std::stoi(exit_code);
+    out[run] = l;
+  }
+  return out;
+}
+
 }  // namespace
 
 void judge_soak(TestBed& bed, const Options& options, const std::vector<PodRecord>& records, const SoakTotals& totals,
@@ -56,6 +80,7 @@ void judge_soak(TestBed& bed, const Options& options, const std::vector<PodRecor
   }
   const std::size_t checked = wait_for_completion_checks(bed, exit0_releases, options.completion_grace_s);
 
+  const auto leases = all_leases(bed);
   Examples harness, healthy_crashed, lease_lost, killed_bad, evicted_bad;
   std::size_t healthy_ok = 0, lease_ok = 0, killed_ok = 0, evicted_ok = 0;
   std::vector<double> detection, eviction;
@@ -66,15 +91,17 @@ void judge_soak(TestBed& bed, const Options& options, const std::vector<PodRecor
     if (r.fate == Fate::healthy) {
       if (f.crashed == 0) ++healthy_ok;
       else healthy_crashed.add(r, std::to_string(f.crashed) + " CRASHED states");
-      const bool lease_released = r.lease && r.lease->state == "released" && r.lease->release_outcome == "exited" &&
-                                  r.lease->exit_code == 0 && r.lease->epoch == 1;
+      const auto lease_it = leases.find(r.run_id);
+      const LeaseFacts* lease = lease_it == leases.end() ? nullptr : &lease_it->second;
+      const bool lease_released = lease && lease->state == "released" && lease->release_outcome == "exited" &&
+                                  lease->exit_code == 0 && lease->epoch == 1;
       if (r.sidecar_exit == 0 && lease_released && f.completed_now()) {
         ++lease_ok;
       } else {
         std::string why = "sidecar exit " + (r.sidecar_exit ? std::to_string(*r.sidecar_exit) : std::string("?")) +
-                          ", lease " + (r.lease ? r.lease->state + "/" + r.lease->release_outcome + " epoch " +
-                                                      std::to_string(r.lease->epoch)
-                                                : std::string("not found")) +
+                          ", lease " + (lease ? lease->state + "/" + lease->release_outcome + " epoch " +
+                                                    std::to_string(lease->epoch)
+                                              : std::string("not found")) +
                           ", run " + f.type;
         lease_lost.add(r, why);
       }
@@ -137,7 +164,8 @@ void judge_soak(TestBed& bed, const Options& options, const std::vector<PodRecor
                                  fixed(totals.starved.count(), 1) + " s of " + fixed(totals.wall.count(), 1) + " s (" +
                                  fixed(starved_share * 100, 1) + " %); " + fixed(stop_answers, 0) +
                                  " heartbeats answered stop; " + std::to_string(late_completions) +
-                                 " runs reported Completed only after their workload exited");
+                                 " runs reported Completed only after their workload exited; slowest monitor tick " +
+                                 fixed(totals.max_tick_gap.count(), 3) + " s");
   report.result("soak", {{"runs", std::to_string(totals.arrived)},
                          {"healthy", std::to_string(healthy)},
                          {"killed", std::to_string(killed)},

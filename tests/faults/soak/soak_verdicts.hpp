@@ -19,6 +19,7 @@ struct SoakTotals {
   double max_arrival_lag_s = 0;
   std::size_t peak_alive = 0;
   Seconds starved{0};
+  Seconds max_tick_gap{0};    // the monitor's slowest turn (its tick is 20 ms)
   bool timed_out = false;
 };
 
