@@ -7,7 +7,8 @@
 #   tools/bench.sh --quick   small sizes, to check the machinery (about 3 minutes)
 #
 # Environment: BUILD_DIR (default build-bench), BENCH_JOBS (build parallelism, default 2),
-# BENCH_KEEP=1 keeps the work directory (logs, configs, RESULT lines).
+# BENCH_KEEP=1 keeps the work directory (logs, configs, RESULT lines), BENCH_API_THREADS
+# (the ingest reaper's [server] api_threads, default 2: compare with 1).
 # Needs: PostgreSQL 15 server binaries, nginx, python3 (Debian packages postgresql, nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +83,7 @@ start_reaper() {  # start_reaper NAME: fresh database NAME, reaper on a free por
   cat >"$work/$name.toml" <<TOML
 [server]
 listen = "127.0.0.1:$reaper_port"
+api_threads = ${BENCH_API_THREADS:-2}
 [database]
 url = "postgresql://postgres@127.0.0.1:$pg_port/$name"
 [prefect]
@@ -186,10 +188,8 @@ for c in 1 2; do
 done
 
 echo "== reaping: mass expiry, detection, eviction (fake Prefect in process)"
-# 1. The product as built. 2. The same with TCP_NODELAY forced on every TCP socket of the
-# benchmark and the reaper (an LD_PRELOAD shim): what setting it in the Prefect client (and
-# in the fake's server) would give; see docs/performance.md.
-shim=$(cd "$build" && pwd)/lib/liblifeline_bench_nodelay.so
+# The Prefect client and the fake set TCP_NODELAY themselves now; the preload shim
+# (lifeline_bench_nodelay) stays available as a measurement aid but is not needed.
 reap() {  # reap ARGS...
   local out
   out=$(timeout 600 "$bin/reap_bench" --pg-port "$pg_port" --watch-postgres "$pg_pid" --death-spread "$spread" \
@@ -198,15 +198,9 @@ reap() {  # reap ARGS...
   echo "$out" | grep '^RESULT' >>"$results" || true
 }
 reap --mode mass --mass-runs "$mass_small"
+reap --mode mass --mass-runs "$mass" --label-suffix _full
 reap --mode detect
 reap --mode evict
-if [ -f "$shim" ]; then
-  echo "   -- again with TCP_NODELAY (preload shim) --"
-  LD_PRELOAD=$shim reap --mode mass --mass-runs "$mass_small" --label-suffix _nodelay
-  LD_PRELOAD=$shim reap --mode mass --mass-runs "$mass" --label-suffix _nodelay_full
-  LD_PRELOAD=$shim reap --mode detect --label-suffix _nodelay
-  LD_PRELOAD=$shim reap --mode evict --label-suffix _nodelay
-fi
 
 echo
 echo "== figures (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -251,13 +245,11 @@ def mass_row(label, what):
         f"{g(label,'calls_per_run')}; {g(label,'mean_call_ms')} ms (latency 5 ms)", "")
     row(f"mass reaping {what}: share of fake capacity (from expiry / busy window); mean in flight",
         f"{f(float(g(label,'share_from_expiry','0'))*100,'{:.0f}')} % / {f(float(g(label,'share_busy','0'))*100,'{:.0f}')} %; {g(label,'mean_in_flight')} of 16", ">= 80 %")
-mass_row("mass", "(as built)")
-mass_row("mass_nodelay", "(TCP_NODELAY)")
-mass_row("mass_nodelay_full", "(TCP_NODELAY, full size)")
-for suffix, what in (("", "as built"), ("_nodelay", "TCP_NODELAY")):
-    row(f"detection ({what}): death -> Crashed p50 / p99, interval 1 s, TTL 5 s",
-        f"{g('detect'+suffix,'p50_ms')} / {g('detect'+suffix,'p99_ms')} ms ({g('detect'+suffix,'crashed')} runs)", "<= 6000 ms")
-    row(f"eviction ({what}): release -> Crashed p50 / p99",
-        f"{g('evict'+suffix,'p50_ms')} / {g('evict'+suffix,'p99_ms')} ms ({g('evict'+suffix,'crashed')} runs)", "p99 <= 1000 ms")
+mass_row("mass", "(small)")
+mass_row("mass_full", "(full size)")
+row("detection: death -> Crashed p50 / p99, interval 1 s, TTL 5 s",
+    f"{g('detect','p50_ms')} / {g('detect','p99_ms')} ms ({g('detect','crashed')} runs)", "<= 6000 ms")
+row("eviction: release -> Crashed p50 / p99",
+    f"{g('evict','p50_ms')} / {g('evict','p99_ms')} ms ({g('evict','crashed')} runs)", "p99 <= 1000 ms")
 print("\n".join(out))
 PY
