@@ -53,6 +53,7 @@ ScenarioResult run_kills_scenario(ScenarioContext& ctx) {
   fake.set_latency(50ms);  // each Prefect call takes a while, so kills land in the middle of steps
   HeartbeatFleet fleet({.shards = 4, .interval = 1000ms});
   RunBook book(fake, prefect.deployment_id, &fleet);
+  book.give_dying_runs_task_runs("fault-suite");
 
   testing::ReaperProcess::Settings s;
   s.database_url = db.uri();

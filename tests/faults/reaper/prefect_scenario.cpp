@@ -39,6 +39,7 @@ ScenarioResult run_prefect_scenario(ScenarioContext& ctx) {
   auto& fake = *prefect.fake;
   HeartbeatFleet fleet({.shards = 4, .interval = 1000ms});
   RunBook book(fake, prefect.deployment_id, &fleet);
+  book.give_dying_runs_task_runs("fault-suite");
   testing::ReaperProcess::Settings s;
   s.database_url = db.uri();
   s.prefect_api_url = fake.api_url();

@@ -15,19 +15,37 @@ std::string RunBook::create_run() {
 
 std::string RunBook::add_healthy(int ttl_seconds) {
   std::string run = create_run();
-  runs_.push_back({run, Kind::healthy});
+  runs_.push_back({run, Kind::healthy, ""});
   fleet_->add(run, "sim-healthy-" + std::to_string(next_holder_++), ttl_seconds, 0);
   return run;
 }
 
+void RunBook::give_dying_runs_task_runs(const std::string& tag) {
+  fake_.create_tag_limit(tag, 1'000'000);
+  task_tag_ = tag;
+}
+
+int RunBook::tag_slots_taken() const {
+  if (task_tag_.empty()) return 0;
+  auto limit = fake_.concurrency_limit("tag:" + task_tag_);
+  return limit ? limit->value("active_slots", -1) : -1;
+}
+
 std::string RunBook::add_dying(int ttl_seconds, int beats) {
   std::string run = create_run();
-  runs_.push_back({run, Kind::dying_simulated});
+  std::string task_run;
+  if (!task_tag_.empty()) {
+    fake_prefect::TaskRunSpecForTest spec;
+    spec.flow_run_id = run;
+    spec.tags = {task_tag_};
+    task_run = fake_.create_task_run(spec);
+  }
+  runs_.push_back({run, Kind::dying_simulated, task_run});
   fleet_->add(run, "sim-dying-" + std::to_string(next_holder_++), ttl_seconds, beats);
   return run;
 }
 
-void RunBook::track_pod_run(const std::string& run) { runs_.push_back({run, Kind::healthy}); }
+void RunBook::track_pod_run(const std::string& run) { runs_.push_back({run, Kind::healthy, ""}); }
 
 void RunBook::mark_dead(const std::string& run) {
   for (auto& e : runs_)
@@ -65,6 +83,17 @@ RunBook::Tally RunBook::tally() const {
       ++t.duplicates;
       problem = true;
     }
+    if (dead && !e.task_run.empty()) {
+      int task_crashed = 0;
+      for (const auto& st : fake_.task_run_history(e.task_run))
+        if (st.value("type", "") == "CRASHED") ++task_crashed;
+      ++t.task_runs;
+      if (task_crashed == 1) ++t.task_runs_crashed_once;
+      if (task_crashed > 1) ++t.task_run_duplicates, problem = true;
+      if (task_crashed == 0) ++t.task_runs_lost, problem = true;
+      kind += " task_run=" + e.task_run + " task_crashed=" + std::to_string(task_crashed);
+    }
+    if (!dead && !e.task_run.empty()) ++t.task_runs_not_dead;
     if (dead) {
       ++t.dead;
       if (crashed == 1 && retried == 1) ++t.reaped_once;

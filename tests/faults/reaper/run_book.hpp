@@ -25,6 +25,12 @@ class RunBook {
   std::string add_healthy(int ttl_seconds);
   // A run whose simulated lease gets `beats` acknowledged heartbeats and then expires.
   std::string add_dying(int ttl_seconds, int beats = 1);
+  // From now on every dying run also has a RUNNING task run holding a slot of the tag
+  // concurrency limit `tag` (created here, large enough never to block): the reaper's
+  // "free slots" step then has work, and its effects can be counted.
+  void give_dying_runs_task_runs(const std::string& tag);
+  // Slots of that tag limit still taken ("" when no limit was set up).
+  int tag_slots_taken() const;
   // A run driven by a real pod: expected healthy until mark_dead.
   void track_pod_run(const std::string& run);
   // A healthy run dies now: its simulated lease stops being renewed (or its pod died).
@@ -41,6 +47,11 @@ class RunBook {
     std::chrono::milliseconds healthy_max_gap{0};  // longest gap between acknowledged renewals
     int unleased = 0;         // dying runs whose first heartbeat was never acknowledged
     int unleased_crashed = 0;
+    int task_runs = 0;             // task runs of dead runs
+    int task_runs_crashed_once = 0;
+    int task_run_duplicates = 0;   // task runs Crashed more than once
+    int task_runs_lost = 0;        // task runs of dead runs never Crashed
+    int task_runs_not_dead = 0;    // task runs of runs never leased: their slots stay taken
     std::vector<std::string> evidence;  // "<run> <kind> crashed=N retried=M", problems only
   };
   Tally tally() const;
@@ -54,6 +65,7 @@ class RunBook {
   struct Entry {
     std::string run;
     Kind kind;
+    std::string task_run;  // "" when none
   };
   bool is_dead(const Entry& e) const;
   std::pair<int, int> crashed_and_retried(const std::string& run) const;
@@ -63,6 +75,7 @@ class RunBook {
   HeartbeatFleet* fleet_;
   std::vector<Entry> runs_;
   long next_holder_ = 0;
+  std::string task_tag_;
 };
 
 }  // namespace lifeline::faults

@@ -36,6 +36,17 @@ RunBook::Tally settle_and_check(ScenarioResult& result, const RunBook& book, con
                    seconds_text(waited) + "s of " + std::to_string(deadline.count()) + "s");
   result.check(t.duplicates == 0, "no run Crashed or rescheduled twice",
                "exactly_once=" + std::to_string(t.reaped_once) + " duplicates=" + std::to_string(t.duplicates));
+  if (t.task_runs > 0) {
+    const int slots = book.tag_slots_taken();
+    result.check(t.task_runs_lost == 0 && t.task_run_duplicates == 0 && slots == t.task_runs_not_dead,
+                 "each dead run's task run Crashed exactly once, its tag slot freed",
+                 "task_runs=" + std::to_string(t.task_runs) + " once=" + std::to_string(t.task_runs_crashed_once) +
+                     " duplicates=" + std::to_string(t.task_run_duplicates) + " lost=" +
+                     std::to_string(t.task_runs_lost) + " slots_still_taken=" + std::to_string(slots) + " of_runs_never_leased=" +
+                     std::to_string(t.task_runs_not_dead));
+    result.duplicates += t.task_run_duplicates;
+    result.lost += t.task_runs_lost;
+  }
   result.check(t.healthy_crashed == 0 && t.unleased_crashed == 0 && t.healthy_lost_lease == 0,
                "no healthy run crashed, none lost its lease",
                "healthy=" + std::to_string(t.healthy) + " crashed=" + std::to_string(t.healthy_crashed) +
