@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -37,6 +38,7 @@ class TcpProxy::Impl {
       boost::system::error_code ec;
       acceptor_.close(ec);
       reset_all();
+      work_.reset();  // now run() may return once the sessions have wound down
     });
     thread_.join();
   }
@@ -131,6 +133,9 @@ class TcpProxy::Impl {
   }
 
   asio::io_context io_;
+  // In refuse mode with no session left the loop has no work; without this guard run()
+  // returned, the thread ended, and the next set_mode() waited forever for its handler.
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   tcp::endpoint target_;
   tcp::acceptor acceptor_;
   std::list<std::shared_ptr<Session>> sessions_;
