@@ -30,6 +30,7 @@ struct Arrivals {
   bool done = false;
   std::size_t arrived = 0;
   double max_lag_s = 0;
+  SteadyClock::time_point last_start{};  // when the last pod was started (late ones stretch the window)
 };
 
 Fate draw_fate(std::mt19937_64& rng, const SoakPlan& plan) {
@@ -71,6 +72,7 @@ void start_pods(std::stop_token stop, TestBed& bed, const Options& options, Stea
     }
     std::lock_guard lock(out.mu);
     out.max_lag_s = std::max(out.max_lag_s, lag);
+    out.last_start = SteadyClock::now();
     ++out.arrived;
     if (pod) out.fresh.push_back(std::move(pod));
     else out.unstarted.push_back(std::move(r));
@@ -165,7 +167,8 @@ void run_soak(TestBed& bed, const Options& options, Report& report) {
   hog.stop();
   starter.request_stop();
   starter.join();
-  const auto arrivals_end = std::min(SteadyClock::now(), t0 + std::chrono::duration_cast<SteadyClock::duration>(plan.arrivals));
+  // The achieved rate is over the planned window, or longer when starts fell behind.
+  const auto arrivals_end = std::max(arrivals.last_start, t0 + std::chrono::duration_cast<SteadyClock::duration>(plan.arrivals));
   for (auto& p : live) {  // only after a timeout
     PodRecord r = p->record();
     if (r.problem.empty()) r.problem = "no verdict before the soak's deadline";
