@@ -74,6 +74,9 @@ struct ReaperLoopConfig {
   bool dry_run = false;
   Duration claim_timeout{60'000};     // a replica's claim on a dead run lapses after this
   Duration status_refresh{10'000};    // the heartbeat API's view of a run's Prefect state is at most this old
+  // Finished jobs, audit rows, completion checks and finished leases older than this are
+  // deleted (0: kept forever). Must exceed leases.max_ttl and leases.completion_grace.
+  Duration retention{7LL * 24 * 3600 * 1000};
 };
 
 // A [[policy]] override: the first whose matchers all match a run wins.

@@ -318,7 +318,7 @@ void read_leases(const toml::table& tbl, Errors& errors, LeasesConfig& c) {
   t.reject_unknown();
 }
 
-void read_reaper(const toml::table& tbl, Errors& errors, ReaperLoopConfig& c) {
+void read_reaper(const toml::table& tbl, Errors& errors, ReaperLoopConfig& c, const LeasesConfig& leases) {
   TableReader t(tbl, "reaper", errors);
   t.duration("interval", c.interval, Duration{1});
   t.integer("batch_size", c.batch_size, 1, 100'000);
@@ -327,6 +327,13 @@ void read_reaper(const toml::table& tbl, Errors& errors, ReaperLoopConfig& c) {
   t.boolean("dry_run", c.dry_run);
   t.duration("claim_timeout", c.claim_timeout, Duration{1});
   t.duration("status_refresh", c.status_refresh, Duration{1});
+  t.duration("retention", c.retention);
+  // A lease must outlive every use of it: its longest TTL and the completion check.
+  const Duration floor = std::max({leases.max_ttl, leases.completion_grace, Duration{3'600'000}});
+  if (c.retention > Duration{0} && c.retention <= floor)
+    errors.add(t.where("retention"), "reaper.retention (" + format_duration(c.retention) +
+                                         ") must be 0 (keep forever) or longer than " + format_duration(floor) +
+                                         " (1 hour, leases.max_ttl and leases.completion_grace)");
   t.reject_unknown();
 }
 
@@ -419,7 +426,7 @@ ConfigLoad load_config_text(std::string_view text, const std::string& source_nam
   if (const auto* t = section(top, "database")) read_database(*t, errors, c.database);
   if (const auto* t = section(top, "prefect")) read_prefect(*t, errors, c.prefect);
   if (const auto* t = section(top, "leases")) read_leases(*t, errors, c.leases);
-  if (const auto* t = section(top, "reaper")) read_reaper(*t, errors, c.reaper);
+  if (const auto* t = section(top, "reaper")) read_reaper(*t, errors, c.reaper, c.leases);
   read_policies(top, errors, c);
   top.reject_unknown();
   std::stable_sort(out.errors.begin(), out.errors.end(), [](const ConfigError& a, const ConfigError& b) {

@@ -119,7 +119,8 @@ std::string describe_config(const Config& c) {
     << "work_pools = " << list(c.reaper.work_pools) << "\n"
     << "dry_run = " << (c.reaper.dry_run ? "true" : "false") << "\n"
     << "claim_timeout = " << d(c.reaper.claim_timeout) << "\n"
-    << "status_refresh = " << d(c.reaper.status_refresh) << "\n";
+    << "status_refresh = " << d(c.reaper.status_refresh) << "\n"
+    << "retention = " << d(c.reaper.retention) << "\n";
 
   o << "\n[retry]\n"
     << "max_attempts = " << c.retry.max_attempts << "\n"

@@ -39,6 +39,8 @@ ReaperMetrics::ReaperMetrics(std::string version)
                        .Help("Dead runs detected but not yet fully handled").Register(r).Add({});
   ready_ = &BuildGauge().Name("lifeline_reaper_ready")
                 .Help("1 while the reaper can reach its database").Register(r).Add({});
+  retention_deleted_ = &BuildCounter().Name("lifeline_reaper_retention_deleted_total")
+                           .Help("Rows older than [reaper] retention deleted, per table").Register(r);
   BuildGauge().Name("lifeline_reaper_build_info").Help("Build information").Register(r)
       .Add({{"version", std::move(version)}}).Set(1);
 
@@ -58,10 +60,14 @@ ReaperMetrics::ReaperMetrics(std::string version)
     for (const char* code : {"0", "200", "201", "204", "404", "409", "410", "422", "429", "500", "502", "503", "504"})
       prefect_requests(endpoint, code);
   }
+  for (const char* table : {"audit", "completion_checks", "jobs", "leases", "run_attempts"}) retention_deleted(table);
 }
 
 prometheus::Counter& ReaperMetrics::heartbeats(const std::string& result) {
   return heartbeats_->Add({{"result", result}});
+}
+prometheus::Counter& ReaperMetrics::retention_deleted(const std::string& table) {
+  return retention_deleted_->Add({{"table", table}});
 }
 prometheus::Gauge& ReaperMetrics::leases(const std::string& state) {
   return leases_->Add({{"state", state}});

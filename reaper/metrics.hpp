@@ -36,6 +36,8 @@ class ReaperMetrics {
   prometheus::Histogram& store_batch_size() { return *store_batch_size_; }
   prometheus::Gauge& reap_backlog() { return *reap_backlog_; }
   prometheus::Gauge& ready() { return *ready_; }
+  // table: audit, completion_checks, jobs, leases, run_attempts ([reaper] retention)
+  prometheus::Counter& retention_deleted(const std::string& table);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -50,6 +52,7 @@ class ReaperMetrics {
   prometheus::Histogram* store_batch_size_;
   prometheus::Gauge* reap_backlog_;
   prometheus::Gauge* ready_;
+  prometheus::Family<prometheus::Counter>* retention_deleted_;
 };
 
 }  // namespace lifeline::reaper

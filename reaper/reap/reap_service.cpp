@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <set>
@@ -38,6 +39,11 @@ constexpr std::size_t kWorkersPerSlot = 2;
 constexpr Duration kMinDetectGap{100};
 // Added to the next expiry: the database's now() must have passed it when we look.
 constexpr Duration kExpiryMargin{5};
+// Gauges of released and reaped leases (full counts) and retention passes: once a minute.
+constexpr Duration kFinishedGaugesEvery{60'000};
+constexpr Duration kPurgeEvery{60'000};
+constexpr int kPurgeBatches = 4;
+constexpr std::size_t kPurgeBatchRows = 5'000;
 
 std::string make_replica_id() {
   char host[256] = {0};
@@ -186,6 +192,37 @@ void ReapService::stop() {
   log_.info("reap service stopped");
 }
 
+void ReapService::purge(ReapStore& store, Duration retention) {
+  // A few batches a pass: a backlog (retention just shortened, or a first start on an old
+  // database) drains over several passes instead of one long transaction.
+  PurgeReport sum;
+  for (int batch = 0; batch < kPurgeBatches; ++batch) {
+    auto r = store.purge(retention, kPurgeBatchRows);
+    if (!r) {
+      log_.warn("retention pass failed", {{"error", r.error().message}});
+      break;
+    }
+    sum.audit += r->audit;
+    sum.completion_checks += r->completion_checks;
+    sum.jobs += r->jobs;
+    sum.leases += r->leases;
+    sum.run_attempts += r->run_attempts;
+    if (std::max({r->audit, r->completion_checks, r->jobs, r->leases, r->run_attempts}) <
+        static_cast<std::int64_t>(kPurgeBatchRows))
+      break;
+  }
+  metrics_.retention_deleted("audit").Increment(static_cast<double>(sum.audit));
+  metrics_.retention_deleted("completion_checks").Increment(static_cast<double>(sum.completion_checks));
+  metrics_.retention_deleted("jobs").Increment(static_cast<double>(sum.jobs));
+  metrics_.retention_deleted("leases").Increment(static_cast<double>(sum.leases));
+  metrics_.retention_deleted("run_attempts").Increment(static_cast<double>(sum.run_attempts));
+  if (sum.total() > 0)
+    log_.info("retention: old rows deleted",
+              {{"audit", std::to_string(sum.audit)}, {"completion_checks", std::to_string(sum.completion_checks)},
+               {"jobs", std::to_string(sum.jobs)}, {"leases", std::to_string(sum.leases)},
+               {"run_attempts", std::to_string(sum.run_attempts)}});
+}
+
 void ReapService::scheduler_loop() {
   Db db;
   bool logged_down = false;
@@ -195,6 +232,8 @@ void ReapService::scheduler_loop() {
   SteadyTime last_db_ok = clock_.steady_now();
   SteadyTime next_tick = clock_.steady_now();
   SteadyTime next_gauges = clock_.steady_now();
+  SteadyTime next_finished_gauges = clock_.steady_now();
+  SteadyTime next_purge = clock_.steady_now();
 
   auto db_failed = [&](const Error& e, const char* what) {
     log_.warn(what, {{"error", e.message}});
@@ -253,10 +292,18 @@ void ReapService::scheduler_loop() {
         }
         if (ok && now >= next_gauges) {
           next_gauges = now + interval;
-          if (auto c = db.store->lease_counts()) {
+          // Released and reaped leases are counted once a minute: their count is bounded
+          // only by the retention (a full count of millions of rows every tick would not be).
+          const bool with_finished = now >= next_finished_gauges;
+          if (with_finished) next_finished_gauges = now + kFinishedGaugesEvery;
+          if (auto c = db.store->lease_counts(with_finished)) {
             for (const auto& [state, n] : *c) metrics_.leases(state).Set(static_cast<double>(n));
           }
           if (auto b = db.store->backlog()) metrics_.reap_backlog().Set(static_cast<double>(*b));
+        }
+        if (ok && cfg->reaper.retention > Duration{0} && now >= next_purge) {
+          next_purge = now + kPurgeEvery;
+          purge(*db.store, cfg->reaper.retention);
         }
         next_tick = now + interval;
         // A lease expiring before the next tick is looked at when it expires, so death ->

@@ -43,6 +43,8 @@
 
 namespace lifeline::reaper::reap {
 
+class ReapStore;
+
 class ReapService final : public BackgroundService {
  public:
   ReapService(const Config& config, std::string database_url, ReaperMetrics& metrics, const Logger& log,
@@ -68,6 +70,7 @@ class ReapService final : public BackgroundService {
  private:
   std::shared_ptr<const Config> config() const;
   void scheduler_loop();
+  void purge(ReapStore& store, Duration retention);  // one retention pass ([reaper] retention)
   void worker_loop(std::size_t index);
   void sweeper_loop();
   void status_loop();

@@ -175,10 +175,18 @@ Result<DetectReport> ReapStore::detect(std::size_t batch_size) {
       "                   l.holder, l.node, l.ttl_ms, l.renewed_at, l.exit_code, "
       "                   coalesce(l.released_at, l.state_changed_at) "
       "            FROM lifeline_leases l "
-      "            WHERE l.state = 'released' AND (l.release_outcome = 'evicted' OR coalesce(l.exit_code, 0) <> 0) "
+      "            WHERE l.state = 'released' AND NOT l.settled "
+      "              AND (l.release_outcome = 'evicted' OR coalesce(l.exit_code, 0) <> 0) "
       "              AND NOT EXISTS (SELECT 1 FROM lifeline_reaps r "
       "                              WHERE r.run_id = l.run_id AND r.job_key = 'lease:' || l.epoch) "
       "            LIMIT $1::integer ON CONFLICT DO NOTHING RETURNING 1), "
+      // Released leases both sweeps are done with (a job or a completion check exists) leave
+      // the unsettled index; a job inserted by ins_rel above is settled on the next sweep.
+      "settle AS (UPDATE lifeline_leases l SET settled = true "
+      "           WHERE l.state = 'released' AND NOT l.settled "
+      "             AND (EXISTS (SELECT 1 FROM lifeline_reaps r WHERE r.run_id = l.run_id AND r.job_key = 'lease:' || l.epoch) "
+      "                  OR EXISTS (SELECT 1 FROM lifeline_completion_checks c "
+      "                             WHERE c.run_id = l.run_id AND c.epoch = l.epoch))), "
       "sweep AS (UPDATE lifeline_reaper_state SET last_sweep_at = now(), last_sweep_by = $2 WHERE id = 1 RETURNING 1) "
       "SELECT (SELECT count(*) FROM ins_exp), (SELECT count(*) FROM ins_rel), (SELECT count(*) FROM sweep), "
       // The same scan of active leases as `due` (no index on expires_at: it would make every
@@ -199,7 +207,7 @@ Result<std::vector<CompletionCandidate>> ReapStore::completion_candidates(Durati
   auto r = run(
       "SELECT l.run_id, l.epoch, l.holder, l.node, l.ttl_ms, " MS("l.renewed_at") ", "
       MS("coalesce(l.released_at, l.state_changed_at)") " FROM lifeline_leases l "
-      "WHERE l.state = 'released' AND coalesce(l.release_outcome, 'exited') = 'exited' "
+      "WHERE l.state = 'released' AND NOT l.settled AND coalesce(l.release_outcome, 'exited') = 'exited' "
       "  AND coalesce(l.exit_code, 0) = 0 "
       "  AND coalesce(l.released_at, l.state_changed_at) < now() - $1::bigint * interval '1 millisecond' "
       "  AND NOT EXISTS (SELECT 1 FROM lifeline_completion_checks c WHERE c.run_id = l.run_id AND c.epoch = l.epoch) "
@@ -383,15 +391,57 @@ Result<int> ReapStore::retries_used(const std::string& run_id) {
   return r->rows() == 0 ? 0 : static_cast<int>(r->integer(0, 0));
 }
 
-Result<std::map<std::string, std::int64_t>> ReapStore::lease_counts() {
-  auto r = run("SELECT state, count(*) FROM lifeline_leases GROUP BY state "
-               "UNION ALL SELECT 'terminating', count(*) FROM lifeline_leases "
-               "WHERE state = 'active' AND phase = 'terminating'",
+Result<std::map<std::string, std::int64_t>> ReapStore::lease_counts(bool with_finished) {
+  // Active and expired leases are bounded by the runs alive now (the state index finds
+  // them); released and reaped ones by the retention, which can be millions of rows, so
+  // the caller counts those less often.
+  auto r = run(with_finished ? "SELECT state, count(*) FROM lifeline_leases GROUP BY state "
+                               "UNION ALL SELECT 'terminating', count(*) FROM lifeline_leases "
+                               "WHERE state = 'active' AND phase = 'terminating'"
+                             : "SELECT state, count(*) FROM lifeline_leases WHERE state IN ('active', 'expired') "
+                               "GROUP BY state "
+                               "UNION ALL SELECT 'terminating', count(*) FROM lifeline_leases "
+                               "WHERE state = 'active' AND phase = 'terminating'",
                {});
   if (!r) return r.error();
-  std::map<std::string, std::int64_t> out{{"active", 0}, {"expired", 0}, {"released", 0}, {"reaped", 0}};
+  std::map<std::string, std::int64_t> out{{"active", 0}, {"expired", 0}, {"terminating", 0}};
+  if (with_finished) out.insert({{"released", 0}, {"reaped", 0}});
   for (int i = 0; i < r->rows(); ++i) out[std::string(r->text(i, 0))] = r->integer(i, 1);
   return out;
+}
+
+Result<PurgeReport> ReapStore::purge(Duration retention, std::size_t limit) {
+  const std::string keep = std::to_string(retention.count());
+  const std::string lim = std::to_string(limit);
+  // Oldest first, at most `limit` rows per table, each through its own index. All parts see
+  // the snapshot from before the statement: a lease whose last job is deleted here still
+  // has it for `l` and goes on a later pass. A lease row is the last of a run to go
+  // because its epoch restarts at 1 once the row is gone, and a new job key 'lease:1' must
+  // not meet an old job of the same run.
+  auto r = run(
+      "WITH cutoff AS (SELECT now() - $1::bigint * interval '1 millisecond' AS t), "
+      "a AS (DELETE FROM lifeline_audit WHERE id IN (SELECT id FROM lifeline_audit "
+      "      WHERE at < (SELECT t FROM cutoff) ORDER BY at LIMIT $2::integer) RETURNING 1), "
+      "c AS (DELETE FROM lifeline_completion_checks WHERE (run_id, epoch) IN (SELECT run_id, epoch "
+      "      FROM lifeline_completion_checks WHERE checked_at < (SELECT t FROM cutoff) "
+      "      ORDER BY checked_at LIMIT $2::integer) RETURNING 1), "
+      "j AS (DELETE FROM lifeline_reaps WHERE (run_id, job_key) IN (SELECT run_id, job_key FROM lifeline_reaps "
+      "      WHERE finished_at < (SELECT t FROM cutoff) ORDER BY finished_at LIMIT $2::integer) RETURNING 1), "
+      "l AS (DELETE FROM lifeline_leases WHERE run_id IN (SELECT l.run_id FROM lifeline_leases l "
+      "      WHERE l.state IN ('released', 'reaped') AND l.state_changed_at < (SELECT t FROM cutoff) "
+      "        AND (l.state = 'reaped' OR l.settled) "
+      "        AND NOT EXISTS (SELECT 1 FROM lifeline_reaps r WHERE r.run_id = l.run_id) "
+      "        AND NOT EXISTS (SELECT 1 FROM lifeline_completion_checks k WHERE k.run_id = l.run_id) "
+      "      ORDER BY l.state_changed_at LIMIT $2::integer) RETURNING 1), "
+      "t AS (DELETE FROM lifeline_run_attempts WHERE run_id IN (SELECT x.run_id FROM lifeline_run_attempts x "
+      "      WHERE x.last_scheduled_at < (SELECT t FROM cutoff) "
+      "        AND NOT EXISTS (SELECT 1 FROM lifeline_leases y WHERE y.run_id = x.run_id) "
+      "      ORDER BY x.last_scheduled_at LIMIT $2::integer) RETURNING 1) "
+      "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM c), (SELECT count(*) FROM j), "
+      "       (SELECT count(*) FROM l), (SELECT count(*) FROM t)",
+      {PgParam::text(keep), PgParam::text(lim)});
+  if (!r) return r.error();
+  return PurgeReport{r->integer(0, 0), r->integer(0, 1), r->integer(0, 2), r->integer(0, 3), r->integer(0, 4)};
 }
 
 Result<std::int64_t> ReapStore::backlog() {

@@ -27,6 +27,12 @@ struct DetectReport {
   std::optional<Duration> next_expiry;
 };
 
+// Rows deleted by one retention pass, per table.
+struct PurgeReport {
+  std::int64_t audit = 0, completion_checks = 0, jobs = 0, leases = 0, run_attempts = 0;
+  std::int64_t total() const { return audit + completion_checks + jobs + leases + run_attempts; }
+};
+
 struct OutageGrant {
   bool extended = false;                 // false: another replica swept recently
   std::int64_t leases = 0;               // active leases given a fresh TTL
@@ -106,8 +112,14 @@ class ReapStore {
 
   Result<int> retries_used(const std::string& run_id);
 
-  // Leases per state, and unfinished jobs (the backlog).
-  Result<std::map<std::string, std::int64_t>> lease_counts();
+  // Leases per state (active, expired, terminating; with `with_finished` also released and
+  // reaped, a full count), and unfinished jobs (the backlog).
+  Result<std::map<std::string, std::int64_t>> lease_counts(bool with_finished);
+
+  // Retention: deletes up to `limit` rows per table older than `retention` (audit rows,
+  // completion checks, finished jobs, then finished leases without jobs or checks left, and
+  // retry counts of runs without a lease row).
+  Result<PurgeReport> purge(Duration retention, std::size_t limit);
   Result<std::int64_t> backlog();
 
  private:

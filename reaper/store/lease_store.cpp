@@ -48,7 +48,7 @@ FROM lifeline_leases WHERE run_id = ANY($1::uuid[])
 
 constexpr const char* kRelease = R"sql(
 UPDATE lifeline_leases
-SET state = 'released', released_at = now(), state_changed_at = now(),
+SET state = 'released', released_at = now(), state_changed_at = now(), settled = false,
     release_outcome = $3, exit_code = $4::integer
 WHERE run_id = $1::uuid AND holder = $2 AND state = 'active'
 RETURNING epoch

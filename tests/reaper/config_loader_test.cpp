@@ -65,6 +65,23 @@ TEST(ConfigLoader, ApiThreadsMustBeBetweenOneAndSixtyFour) {
   EXPECT_EQ(ok.config.server.api_threads, 64u);
 }
 
+TEST(ConfigLoader, RetentionIsZeroOrLongerThanEveryUseOfALease) {
+  auto def = load_config_text("", "t.toml");
+  EXPECT_EQ(def.config.reaper.retention, std::chrono::hours(24 * 7));
+  auto off = load_config_text("[reaper]\nretention = \"0s\"\n", "t.toml");
+  ASSERT_TRUE(off.ok()) << ::testing::PrintToString(messages(off));
+  EXPECT_EQ(off.config.reaper.retention, 0s);
+  auto shorter = load_config_text("[reaper]\nretention = \"30m\"\n", "t.toml");
+  EXPECT_TRUE(has_error(shorter, "t.toml:2:13: reaper.retention (30m0s) must be 0 (keep forever) or longer than 1h0m0s"))
+      << ::testing::PrintToString(messages(shorter));
+  auto below_ttl = load_config_text("[leases]\nmax_ttl = \"3h\"\n[reaper]\nretention = \"2h\"\n", "t.toml");
+  EXPECT_TRUE(has_error(below_ttl, "t.toml:4:13: reaper.retention (2h0m0s) must be 0 (keep forever) or longer than 3h0m0s"))
+      << ::testing::PrintToString(messages(below_ttl));
+  auto ok = load_config_text("[reaper]\nretention = \"48h\"\n", "t.toml");
+  ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(messages(ok));
+  EXPECT_EQ(ok.config.reaper.retention, std::chrono::hours(48));
+}
+
 TEST(ConfigLoader, ContractExampleLoads) {
   auto l = load_config_file(std::string(LIFELINE_REAPER_TEST_DATA) + "/contract.toml");
   ASSERT_TRUE(l.ok()) << ::testing::PrintToString(messages(l));

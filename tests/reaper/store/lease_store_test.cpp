@@ -60,10 +60,18 @@ TEST_F(LeaseStoreTest, MigrationsAreRecordedAndIdempotent) {
   EXPECT_TRUE(again->applied.empty());
   EXPECT_GE(again->schema_version, 1);
   EXPECT_EQ(sql("SELECT reloptions::text FROM pg_class WHERE relname = 'lifeline_leases'"), "{fillfactor=70}");
-  // Only the primary key and the state index: renewals stay HOT.
+  // No index on a column a renewal changes (renewed_at, expires_at, seq), so renewals stay
+  // HOT: the primary key, the state index, and two partial indexes on columns (and
+  // predicates) that change only on release or reap.
   EXPECT_EQ(sql("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
                 "WHERE tablename = 'lifeline_leases'"),
-            "lifeline_leases_pkey,lifeline_leases_state_idx");
+            "lifeline_leases_finished_idx,lifeline_leases_pkey,lifeline_leases_state_idx,"
+            "lifeline_leases_unsettled_idx");
+  for (const char* renewed : {"renewed_at", "expires_at", "seq"})
+    EXPECT_EQ(sql(std::string("SELECT count(*) FROM pg_indexes WHERE tablename = 'lifeline_leases' "
+                              "AND indexdef LIKE '%") + renewed + "%'"),
+              "0")
+        << renewed;
 }
 
 TEST_F(LeaseStoreTest, ConcurrentMigrationsApplyOnce) {
