@@ -318,14 +318,20 @@ void ReapService::scheduler_loop() {
       // Claim as many jobs as there is room for: every worker busy and one slot's worth
       // queued (queued + in progress <= workers + slots). max_in_flight is read from the
       // slots, not from a reloaded configuration: the thread count is fixed at start.
+      // While jobs are still queued, claim only once half a slot's worth of room is free:
+      // under a backlog each claim statement then takes several jobs instead of one per
+      // finished job, and no worker waits (the queue is not empty).
       if (ok && !prefect_paused()) {
         std::size_t room = 0;
+        bool queue_empty = true;
         const std::size_t cap = workers_ + prefect_slots_->capacity();
         {
           std::lock_guard lock(queue_mu_);
           room = outstanding_ < cap ? cap - outstanding_ : 0;
+          queue_empty = queue_.empty();
         }
-        if (room > 0) {
+        const std::size_t min_claim = std::max<std::size_t>(1, prefect_slots_->capacity() / 2);
+        if (room > 0 && (queue_empty || room >= min_claim)) {
           auto jobs = db.store->claim(room, cfg->reaper.claim_timeout);
           if (!jobs) {
             ok = false;

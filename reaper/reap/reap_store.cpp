@@ -130,6 +130,14 @@ Result<PgResult> ReapStore::run(std::string_view sql, std::initializer_list<PgPa
   return conn_.exec(sql, std::span<const PgParam>(params.begin(), params.size()), timeout_);
 }
 
+Result<PgResult> ReapStore::run_prepared(const char* name, const std::string& sql, std::span<const PgParam> params) {
+  if (!prepared_.contains(std::string_view(name))) {
+    if (auto s = conn_.prepare(name, sql); !s) return s.error();
+    prepared_.emplace(name);
+  }
+  return conn_.exec_prepared(name, params, timeout_);
+}
+
 Status ReapStore::prepare_session() {
   auto r = run("SET synchronous_commit TO off", {});
   if (!r) return r.error();
@@ -291,18 +299,20 @@ Result<std::int64_t> ReapStore::insert_orphan_jobs(const std::vector<OrphanCandi
 }
 
 Result<std::vector<ReapJob>> ReapStore::claim(std::size_t limit, Duration claim_timeout) {
+  static const std::string sql =
+      std::string("WITH c AS (SELECT run_id, job_key FROM lifeline_reaps "
+                  "           WHERE finished_at IS NULL "
+                  "             AND next_attempt_at <= now() "
+                  "             AND (claim_until IS NULL OR claim_until < now()) "
+                  "           ORDER BY detected_at LIMIT $1::integer FOR UPDATE SKIP LOCKED) "
+                  "UPDATE lifeline_reaps r SET claimed_by = $2, "
+                  "  claim_until = now() + $3::bigint * interval '1 millisecond', updated_at = now() "
+                  "FROM c WHERE r.run_id = c.run_id AND r.job_key = c.job_key RETURNING ") +
+      kJobColumns;
   const std::string lim = std::to_string(limit);
   const std::string ct = std::to_string(claim_timeout.count());
-  auto r = run(std::string("WITH c AS (SELECT run_id, job_key FROM lifeline_reaps "
-                           "           WHERE step IN ('detected', 'crashing', 'freeing', 'rescheduling') "
-                           "             AND next_attempt_at <= now() "
-                           "             AND (claim_until IS NULL OR claim_until < now()) "
-                           "           ORDER BY detected_at LIMIT $1::integer FOR UPDATE SKIP LOCKED) "
-                           "UPDATE lifeline_reaps r SET claimed_by = $2, "
-                           "  claim_until = now() + $3::bigint * interval '1 millisecond', updated_at = now() "
-                           "FROM c WHERE r.run_id = c.run_id AND r.job_key = c.job_key RETURNING ") +
-                   kJobColumns,
-               {PgParam::text(lim), PgParam::text(replica_), PgParam::text(ct)});
+  const PgParam params[] = {PgParam::text(lim), PgParam::text(replica_), PgParam::text(ct)};
+  auto r = run_prepared("reap_claim", sql, params);
   if (!r) return r.error();
   std::vector<ReapJob> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back(job_from_row(*r, i));
@@ -315,22 +325,18 @@ Result<bool> ReapStore::save(const ReapJob& job, const AuditEntry& audit, const 
   job_params(p, job, audit, answer, replica_);
   p.num(claim_timeout.count());
   auto v = p.view();
-  const std::string sql = std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
-                          ", claim_until = now() + $23::bigint * interval '1 millisecond'" + kWhereClaimed +
-                          "RETURNING run_id, job_key)" + kAuditInsert;
-  if (!durable) {
-    auto r = conn_.exec(sql, v, timeout_);
-    if (!r) return r.error();
-    return r->rows() == 1;
-  }
-  if (auto b = run("BEGIN", {}); !b) return b.error();
-  auto s = run("SET LOCAL synchronous_commit TO on", {});
-  auto r = s ? conn_.exec(sql, v, timeout_) : Result<PgResult>(s.error());
-  if (!r) {
-    (void)run("ROLLBACK", {});
-    return r.error();
-  }
-  if (auto c = run("COMMIT", {}); !c) return c.error();
+  static const std::string update = std::string("UPDATE lifeline_reaps SET ") + kSetJob +
+                             ", claim_until = now() + $23::bigint * interval '1 millisecond'" + kWhereClaimed;
+  static const std::string sql = "WITH j AS (" + update + "RETURNING run_id, job_key)" + kAuditInsert;
+  // The durable form commits synchronously although the session does not: set_config(...,
+  // true) sets synchronous_commit for this statement's own transaction, which is what
+  // BEGIN; SET LOCAL ...; COMMIT did in four round trips. The CTE is referenced by the
+  // update so that it is evaluated before the commit.
+  static const std::string durable_sql =
+      "WITH sc AS (SELECT set_config('synchronous_commit', 'on', true) AS v), j AS (" + update +
+      " AND (SELECT v FROM sc) = 'on' RETURNING run_id, job_key)" + kAuditInsert;
+  auto r = durable ? run_prepared("reap_save_durable", durable_sql, v) : run_prepared("reap_save", sql, v);
+  if (!r) return r.error();
   return r->rows() == 1;
 }
 
@@ -343,7 +349,7 @@ Result<bool> ReapStore::finish(const ReapJob& job, ReapStep final_step, const st
   job_params(p, j, audit, answer, replica_);
   p.text(outcome).flag(retry_applied).time(crashed_at);
   auto v = p.view();
-  const std::string sql =
+  static const std::string sql =
       std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
       ", outcome = $23, finished_at = now(), claimed_by = NULL, claim_until = NULL, "
       "crashed_at = coalesce(crashed_at, to_timestamp($25::double precision / 1000))" +
@@ -357,7 +363,7 @@ Result<bool> ReapStore::finish(const ReapJob& job, ReapStep final_step, const st
       "      ON CONFLICT (run_id) DO UPDATE SET attempts = lifeline_run_attempts.attempts + 1, "
       "        last_scheduled_at = now() RETURNING 1)" +
       kAuditInsert;
-  auto r = conn_.exec(sql, v, timeout_);
+  auto r = run_prepared("reap_finish", sql, v);
   if (!r) return r.error();
   return r->rows() == 1;
 }
@@ -367,26 +373,30 @@ Result<bool> ReapStore::defer(const ReapJob& job, Duration delay, const AuditEnt
   job_params(p, job, audit, nullptr, replica_);
   p.num(delay.count());
   auto v = p.view();
-  const std::string sql = std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
+  static const std::string sql = std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
                           ", next_attempt_at = now() + $23::bigint * interval '1 millisecond', "
                           "claimed_by = NULL, claim_until = NULL" +
                           kWhereClaimed + "RETURNING run_id, job_key)" + kAuditInsert;
-  auto r = conn_.exec(sql, v, timeout_);
+  auto r = run_prepared("reap_defer", sql, v);
   if (!r) return r.error();
   return r->rows() == 1;
 }
 
 Result<bool> ReapStore::lease_still_dead(const std::string& run_id, std::int64_t epoch) {
   const std::string e = std::to_string(epoch);
-  auto r = run("SELECT 1 FROM lifeline_leases WHERE run_id = $1::uuid AND epoch = $2::bigint "
-               "AND state IN ('expired', 'released')",
-               {PgParam::text(run_id), PgParam::text(e)});
+  static const std::string sql =
+      "SELECT 1 FROM lifeline_leases WHERE run_id = $1::uuid AND epoch = $2::bigint "
+      "AND state IN ('expired', 'released')";
+  const PgParam params[] = {PgParam::text(run_id), PgParam::text(e)};
+  auto r = run_prepared("reap_lease_still_dead", sql, params);
   if (!r) return r.error();
   return r->rows() == 1;
 }
 
 Result<int> ReapStore::retries_used(const std::string& run_id) {
-  auto r = run("SELECT attempts FROM lifeline_run_attempts WHERE run_id = $1::uuid", {PgParam::text(run_id)});
+  static const std::string sql = "SELECT attempts FROM lifeline_run_attempts WHERE run_id = $1::uuid";
+  const PgParam params[] = {PgParam::text(run_id)};
+  auto r = run_prepared("reap_retries_used", sql, params);
   if (!r) return r.error();
   return r->rows() == 0 ? 0 : static_cast<int>(r->integer(0, 0));
 }
@@ -445,7 +455,7 @@ Result<PurgeReport> ReapStore::purge(Duration retention, std::size_t limit) {
 }
 
 Result<std::int64_t> ReapStore::backlog() {
-  auto r = run("SELECT count(*) FROM lifeline_reaps WHERE step IN ('detected', 'crashing', 'freeing', 'rescheduling')",
+  auto r = run("SELECT count(*) FROM lifeline_reaps WHERE finished_at IS NULL",
                {});
   if (!r) return r.error();
   return r->integer(0, 0);

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -124,8 +126,13 @@ class ReapStore {
 
  private:
   Result<store::PgResult> run(std::string_view sql, std::initializer_list<store::PgParam> params);
+  // The pipeline's per-job statements, prepared on first use on this connection: parsing and
+  // planning them on every call cost PostgreSQL more than executing them.
+  Result<store::PgResult> run_prepared(const char* name, const std::string& sql,
+                                       std::span<const store::PgParam> params);
 
   store::PgConnection& conn_;
+  std::set<std::string, std::less<>> prepared_;
   std::string replica_;
   Duration timeout_;
 };

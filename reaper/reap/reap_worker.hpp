@@ -9,7 +9,6 @@
 // database connection through the references it is given).
 
 #include <atomic>
-#include <random>
 #include <string>
 
 #include "reaper/config.hpp"
@@ -64,7 +63,6 @@ class ReapWorker {
   const Clock& clock_;
   DeploymentNames& deployment_names_;
   RunChangeListener* listener_;
-  std::mt19937_64 rng_;
 };
 
 }  // namespace lifeline::reaper::reap
