@@ -193,6 +193,20 @@ Status ReapWorker::free_slots(ReapJob& job, json& answers) {
   return Ok{};
 }
 
+Result<RetryDecision> ReapWorker::plan_retry(ReapJob& job, PlanContext& ctx) {
+  auto retries = store_.retries_used(job.run_id);
+  if (!retries) return retries.error();
+  ctx.retries_used = *retries;
+  RetryDecision rd = decide_retry(job, ctx);
+  job.retry_planned = rd.retry;
+  job.retry_attempt = rd.attempt;
+  job.retry_transition_id = rd.transition_id;
+  job.scheduled_time = rd.scheduled_time;
+  job.retry_message = rd.message;
+  job.step = ReapStep::freeing;
+  return rd;
+}
+
 JobEnd ReapWorker::run(ReapJob job, const Config& config, const std::atomic<bool>& stopping) {
   Step s{job, config, log_.with({{"run_id", job.run_id}, {"reason", std::string(to_string(job.reason))}}), {}, {}};
   const bool dry_run = config.reaper.dry_run;
@@ -282,18 +296,10 @@ JobEnd ReapWorker::run(ReapJob job, const Config& config, const std::atomic<bool
                                                                *s.crashed_at - s.job.detected_at).count()));
         }
         if (listener_ != nullptr) listener_->run_changed(s.job.run_id);
-        auto retries = store_.retries_used(s.job.run_id);
-        if (!retries) return JobEnd::db_error;
-        ctx.retries_used = *retries;
-        const RetryDecision rd = decide_retry(s.job, ctx);
-        s.job.retry_planned = rd.retry;
-        s.job.retry_attempt = rd.attempt;
-        s.job.retry_transition_id = rd.transition_id;
-        s.job.scheduled_time = rd.scheduled_time;
-        s.job.retry_message = rd.message;
-        s.job.step = ReapStep::freeing;
+        auto rd = plan_retry(s.job, ctx);
+        if (!rd) return JobEnd::db_error;
         auto ok = store_.save(s.job, AuditEntry{answer->accepted() ? "crash_accepted" : "crash_duplicate",
-                                                "CRASHED set; retry: " + rd.why, aj},
+                                                "CRASHED set; retry: " + rd->why, aj},
                               aj, config.reaper.claim_timeout, false);
         if (!ok) return JobEnd::db_error;
         if (!*ok) return JobEnd::claim_lost;
@@ -304,16 +310,7 @@ JobEnd ReapWorker::run(ReapJob job, const Config& config, const std::atomic<bool
         if (s.job.step != ReapStep::freeing) {
           // Resumed after the crash was applied but before it was recorded.
           s.job.crashed_state_id = run && run->state ? run->state->id : "";
-          auto retries = store_.retries_used(s.job.run_id);
-          if (!retries) return JobEnd::db_error;
-          ctx.retries_used = *retries;
-          const RetryDecision rd = decide_retry(s.job, ctx);
-          s.job.retry_planned = rd.retry;
-          s.job.retry_attempt = rd.attempt;
-          s.job.retry_transition_id = rd.transition_id;
-          s.job.scheduled_time = rd.scheduled_time;
-          s.job.retry_message = rd.message;
-          s.job.step = ReapStep::freeing;
+          if (!plan_retry(s.job, ctx)) return JobEnd::db_error;
         }
         json answers = json::array();
         if (auto st = free_slots(s.job, answers); !st) return fail(s, st.error());

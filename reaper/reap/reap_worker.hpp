@@ -53,6 +53,9 @@ class ReapWorker {
   EffectivePolicy policy_for(const prefect::FlowRun* run, const Config& config);
   // Crashes task runs and in-process subflows, probes the deployment concurrency lease.
   Status free_slots(ReapJob& job, nlohmann::json& answers);
+  // Decides the retry for a run just crashed (retries used so far read from the store) and
+  // records the plan in the job, which moves on to `freeing`. Returns the decision.
+  Result<RetryDecision> plan_retry(ReapJob& job, PlanContext& ctx);
   void emit_event(const Step& s, const std::string& outcome, const std::string& why);
   double sample();
 

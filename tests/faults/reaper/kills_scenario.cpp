@@ -71,11 +71,19 @@ ScenarioResult run_kills_scenario(ScenarioContext& ctx) {
     return r;
 
   std::map<std::string, int> interrupted;  // step -> kills that found jobs in it
+  auto every_step = [&] {
+    return (interrupted["undetected"] + interrupted["detected"]) > 0 && interrupted["crashing"] > 0 &&
+           interrupted["freeing"] > 0 && interrupted["rescheduling"] > 0;
+  };
+  // The planned kills, then more (up to three times as many) while some step has not yet
+  // been caught with a job in it: a kill's moment is random, and a step's window is one
+  // Prefect call, so a short run can miss one by chance.
   std::uniform_int_distribution<int> kill_after_ms(150, 3000);
   std::uniform_int_distribution<int> dying_ttl(1, 2);
   auto next_dying = Clock::now();
   int done_kills = 0;
-  for (int k = 0; k < kills; ++k) {
+  const int max_kills = 3 * kills;
+  for (int k = 0; k < max_kills && (k < kills || !every_step()); ++k) {
     if (k == kills / 2 && !reapers.running(1)) reapers.start(1);
     const int delay_ms = kill_after_ms(ctx.rng);
     const auto kill_at = Clock::now() + std::chrono::milliseconds(delay_ms);
@@ -93,21 +101,19 @@ ScenarioResult run_kills_scenario(ScenarioContext& ctx) {
     const std::string snapshot = db.pipeline_snapshot();
     for (const auto& [step, n] : parse_snapshot(snapshot))
       if (n > 0) ++interrupted[step];
-    std::cout << "  kill " << (k + 1) << "/" << kills << " slot=" << slot << " after=" << delay_ms
+    std::cout << "  kill " << (k + 1) << "/" << kills << (k >= kills ? " (extra)" : "") << " slot=" << slot << slot << " after=" << delay_ms
               << "ms pipeline: " << snapshot << std::endl;
     reapers.start(slot);
   }
   const int dead_made = book.size() - kHealthy;
 
   auto t = settle_and_check(r, book, db, reapers, ctx.is_long() ? 180s : 90s);
-  r.check(done_kills == kills, "the reaper was SIGKILLed as planned",
+  r.check(done_kills >= kills, "the reaper was SIGKILLed as planned",
           "kills=" + std::to_string(done_kills) + " processes_started=" + std::to_string(reapers.started()));
   std::ostringstream steps;
   for (const char* step : {"undetected", "detected", "crashing", "freeing", "rescheduling"})
     steps << step << "=" << interrupted[step] << " ";
-  const bool every_step = (interrupted["undetected"] + interrupted["detected"]) > 0 && interrupted["crashing"] > 0 &&
-                          interrupted["freeing"] > 0 && interrupted["rescheduling"] > 0;
-  r.check(every_step, "kills landed before claim, mid Crashed, mid free slots and mid reschedule",
+  r.check(every_step(), "kills landed before claim, mid Crashed, mid free slots and mid reschedule",
           "kills with jobs in step: " + steps.str());
   const auto totals = fleet.totals();
   r.note("healthy leases' longest gap between acknowledged renewals " +

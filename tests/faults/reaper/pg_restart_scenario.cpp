@@ -16,6 +16,7 @@
 #include "tests/faults/reaper/run_book.hpp"
 #include "tests/faults/reaper/scenarios.hpp"
 #include "tests/faults/reaper/settle.hpp"
+#include "tests/faults/reaper/sidecar_pods.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lifeline::faults {
@@ -57,21 +58,9 @@ ScenarioResult run_pg_restart_scenario(ScenarioContext& ctx) {
   s.name = "reaper-pgrestart";
   ReaperGroup reapers(s, 1, &fleet);
 
-  std::vector<std::unique_ptr<testing::SidecarPod>> pods;
-  for (int i = 0; i < kPods; ++i) {
-    testing::SidecarPod::Settings p;
-    p.run_id = book.create_run();
-    book.track_pod_run(p.run_id);
-    p.reaper_url = reapers.at(0).url();
-    p.holder = "pod-pgrestart-" + std::to_string(i);
-    p.interval = "1s";
-    p.ttl = std::to_string(kTtl) + "s";
-    p.kill_grace = "1s";
-    pods.push_back(std::make_unique<testing::SidecarPod>(p));
-    if (!r.check(pods.back()->wait_ready(15s), "pod " + std::to_string(i) + " holds its lease",
-                 "holder=" + p.holder))
-      return r;
-  }
+  auto started = start_pods(r, book, reapers.at(0).url(), kPods, "pod-pgrestart", kTtl);
+  if (!started) return r;
+  Pods pods = std::move(*started);
   for (int i = 0; i < leases; ++i) book.add_healthy(kTtl);
   if (!r.check(testing::wait_until([&] { return fleet.renewing_not_acked_since(Clock::time_point{} + 1ns) == 0; },
                                    60s, 50ms),

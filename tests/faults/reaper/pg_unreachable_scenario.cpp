@@ -23,6 +23,7 @@
 #include "tests/faults/reaper/run_book.hpp"
 #include "tests/faults/reaper/scenarios.hpp"
 #include "tests/faults/reaper/settle.hpp"
+#include "tests/faults/reaper/sidecar_pods.hpp"
 #include "tests/support/tcp_proxy.hpp"
 #include "tests/support/wait.hpp"
 
@@ -66,20 +67,9 @@ ScenarioResult run_pg_unreachable_scenario(ScenarioContext& ctx) {
   s.name = "reaper-pgunreachable";
   ReaperGroup reapers(s, 1, &fleet);
 
-  std::vector<std::unique_ptr<testing::SidecarPod>> pods;
-  for (int i = 0; i < kPods; ++i) {
-    testing::SidecarPod::Settings p;
-    p.run_id = book.create_run();
-    book.track_pod_run(p.run_id);
-    p.reaper_url = reapers.at(0).url();
-    p.holder = "pod-pgunreach-" + std::to_string(i);
-    p.interval = "1s";
-    p.ttl = std::to_string(kTtl) + "s";
-    p.kill_grace = "1s";
-    pods.push_back(std::make_unique<testing::SidecarPod>(p));
-    if (!r.check(pods.back()->wait_ready(15s), "pod " + std::to_string(i) + " holds its lease", "holder=" + p.holder))
-      return r;
-  }
+  auto started = start_pods(r, book, reapers.at(0).url(), kPods, "pod-pgunreach", kTtl);
+  if (!started) return r;
+  Pods pods = std::move(*started);
   for (int i = 0; i < kHealthy; ++i) book.add_healthy(kTtl);
   std::vector<std::vector<std::string>> die_at_start(modes.size());
   for (auto& list : die_at_start)

@@ -12,15 +12,8 @@ namespace {
 
 constexpr Duration kWeek{7LL * 24 * 3600 * 1000};
 
-class ReapRetention : public ::testing::Test {
+class ReapRetention : public ReapStoreFixture {
  protected:
-  void SetUp() override {
-    auto c = store::PgConnection::connect(env_.db_url, Duration{5000});
-    ASSERT_TRUE(c) << c.error().message;
-    conn_.emplace(std::move(c).value());
-    store_.emplace(*conn_, "replica-test", Duration{10'000});
-  }
-
   bool settled(const std::string& run) {
     return env_.value("SELECT settled FROM lifeline_leases WHERE run_id = '" + run + "'") == "t";
   }
@@ -40,10 +33,6 @@ class ReapRetention : public ::testing::Test {
     env_.exec("INSERT INTO lifeline_run_attempts (run_id, attempts, last_scheduled_at) VALUES ('" + run + "', 1, " +
               ago + ")");
   }
-
-  ReapEnv env_;
-  std::optional<store::PgConnection> conn_;
-  std::optional<ReapStore> store_;
 };
 
 TEST_F(ReapRetention, AFailedReleaseIsSettledOnceItsJobExists) {

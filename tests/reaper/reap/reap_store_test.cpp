@@ -15,16 +15,8 @@ using namespace std::chrono_literals;
 
 constexpr Duration kClaim{30'000};
 
-class ReapStoreTest : public ::testing::Test {
+class ReapStoreTest : public ReapStoreFixture {
  protected:
-  void SetUp() override {
-    auto c = store::PgConnection::connect(env_.db_url, Duration{5000});
-    ASSERT_TRUE(c) << c.error().message;
-    conn_.emplace(std::move(c).value());
-    store_.emplace(*conn_, "replica-test", Duration{10'000});
-    ASSERT_TRUE(store_->prepare_session());
-  }
-
   // One expired lease turned into one claimed job.
   ReapJob claimed_job() {
     const std::string run = env_.fake.create_run({.state = "RUNNING"});
@@ -40,10 +32,6 @@ class ReapStoreTest : public ::testing::Test {
   std::int64_t reaps_stat(const std::string& column) {
     return env_.count("SELECT coalesce(sum(" + column + "), 0) FROM pg_stat_user_tables WHERE relname = 'lifeline_reaps'");
   }
-
-  ReapEnv env_;
-  std::optional<store::PgConnection> conn_;
-  std::optional<ReapStore> store_;
 };
 
 TEST_F(ReapStoreTest, StepRecordsAndClaimsAreHotUpdates) {

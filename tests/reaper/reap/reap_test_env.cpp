@@ -94,4 +94,12 @@ std::size_t ReapEnv::set_state_calls(const std::string& run_id, const std::strin
   return n;
 }
 
+void ReapStoreFixture::SetUp() {
+  auto c = store::PgConnection::connect(env_.db_url, Duration{5000});
+  ASSERT_TRUE(c) << c.error().message;
+  conn_.emplace(std::move(c).value());
+  store_.emplace(*conn_, "replica-test", Duration{10'000});
+  ASSERT_TRUE(store_->prepare_session());
+}
+
 }  // namespace lifeline::reaper::reap::testing

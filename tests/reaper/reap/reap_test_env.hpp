@@ -4,6 +4,8 @@
 // heartbeat API would leave them, and counts read back from both.
 // Thread-safety: one test thread.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include "reaper/config.hpp"
 #include "reaper/metrics.hpp"
 #include "reaper/reap/reap_service.hpp"
+#include "reaper/reap/reap_store.hpp"
 #include "reaper/store/pg_connection.hpp"
 #include "shared/log.hpp"
 #include "tests/fakes/fake_prefect.hpp"
@@ -56,6 +59,17 @@ class ReapEnv {
 
  private:
   std::optional<store::PgConnection> conn_;
+};
+
+// A ReapStore on its own connection to the environment's database, as a reap worker holds
+// one (asynchronous commits for the session).
+class ReapStoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  ReapEnv env_;
+  std::optional<store::PgConnection> conn_;
+  std::optional<ReapStore> store_;
 };
 
 }  // namespace lifeline::reaper::reap::testing
