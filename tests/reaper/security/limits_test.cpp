@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "shared/uuid.hpp"
@@ -202,26 +204,35 @@ TEST_F(LimitsTest, ThousandsOfIdleConnectionsFromOneClientAreClosedAndStarveNoOn
 
 // Everything at once: a normal sidecar's heartbeats stay prompt.
 TEST_F(LimitsTest, NormalClientIsServedWhileOthersMisbehave) {
-  std::atomic<bool> stop{false};
+  // The abusers pace themselves by waiting on `stop` with a deadline, so they end as soon
+  // as the normal client is done.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  auto stopped_within = [&](std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [&] { return stop; });
+  };
+  auto stopping = [&] { return stopped_within(0ms); };
   std::vector<std::thread> abusers;
   // Slowloris, 50 connections.
   abusers.emplace_back([&] {
     std::vector<std::unique_ptr<RawConnection>> cs;
-    while (!stop) {
+    while (!stopping()) {
       cs.clear();
       for (int i = 0; i < 50; ++i) {
         cs.push_back(std::make_unique<RawConnection>(port()));
         (void)cs.back()->send("GET /");
       }
-      for (int i = 0; i < 10 && !stop; ++i) {
+      for (int i = 0; i < 10; ++i) {
         for (auto& c : cs) (void)c->send("a");
-        std::this_thread::sleep_for(100ms);  // the abuser's own pacing, not a wait for a condition
+        if (stopped_within(100ms)) return;  // a byte every 100 ms per connection
       }
     }
   });
   // Oversized headers and bodies, over and over.
   abusers.emplace_back([&] {
-    while (!stop) {
+    while (!stopping()) {
       RawConnection h(port());
       (void)h.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n");
       (void)h.read_until_closed(2s);
@@ -233,10 +244,11 @@ TEST_F(LimitsTest, NormalClientIsServedWhileOthersMisbehave) {
   // 1,000 idle connections, renewed as the server closes them.
   abusers.emplace_back([&] {
     std::vector<std::unique_ptr<RawConnection>> cs;
-    while (!stop) {
+    while (!stopping()) {
       cs.clear();
-      for (int i = 0; i < 1000 && !stop; ++i) cs.push_back(std::make_unique<RawConnection>(port()));
-      for (int i = 0; i < 20 && !stop; ++i) std::this_thread::sleep_for(50ms);
+      for (int i = 0; i < 1000 && !stopping(); ++i) cs.push_back(std::make_unique<RawConnection>(port()));
+      // Renewed once the server has closed them (request_timeout after they were accepted).
+      if (!cs.empty()) (void)cs.back()->read_until_closed(3s);
     }
   });
 
@@ -244,11 +256,14 @@ TEST_F(LimitsTest, NormalClientIsServedWhileOthersMisbehave) {
   normal.set_read_timeout(5);
   std::string run_id = uuid_v4();
   std::chrono::milliseconds worst{0};
-  for (int seq = 1; seq <= 30; ++seq) {
-    worst = std::max(worst, heartbeat(normal, run_id, seq));
-    std::this_thread::sleep_for(100ms);  // a heartbeat interval
+  // Heartbeats back to back for 3 s (at least 30), while the abusers keep going.
+  const auto until = Clock::now() + 3s;
+  for (int seq = 1; seq <= 30 || Clock::now() < until; ++seq) worst = std::max(worst, heartbeat(normal, run_id, seq));
+  {
+    std::lock_guard lock(mu);
+    stop = true;
   }
-  stop = true;
+  cv.notify_all();
   for (auto& t : abusers) t.join();
   RecordProperty("worst_heartbeat_ms", static_cast<int>(worst.count()));
   // Generous: the machine running the tests may be busy (each heartbeat waits for an fsync);
