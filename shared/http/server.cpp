@@ -12,9 +12,11 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 namespace lifeline::http {
 
@@ -26,26 +28,59 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-bhttp::response<bhttp::string_body> to_beast(const Response& r, unsigned version, bool keep_alive) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-  res.set(bhttp::field::server, "lifeline");
-  if (!r.body.empty() || r.status != 204) res.set(bhttp::field::content_type, r.content_type);
-  for (const auto& [k, v] : r.headers) res.set(k, v);
-  res.body() = r.body;
-  res.keep_alive(keep_alive && !r.close);
-  res.prepare_payload();
-  return res;
+using Clock = std::chrono::steady_clock;
+
+// Writes `r` as an HTTP/1.x answer into `out` (cleared first): status line, headers,
+// Content-Length and body, ready for one write. What Beast's serializer would send, without
+// its per-answer header container.
+void serialize(const Response& r, unsigned version, bool keep_alive, std::string& out) {
+  const auto status = static_cast<bhttp::status>(r.status);
+  const bool bodiless = r.status == 204 || r.status == 304 || (r.status >= 100 && r.status < 200);
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += bhttp::obsolete_reason(status);
+  out += "\r\nServer: lifeline\r\n";
+  if (!r.body.empty() || r.status != 204) {
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\n";
+  }
+  for (const auto& [k, v] : r.headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  if (!bodiless) {
+    out += "Content-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+  }
+  // HTTP/1.1 keeps a connection open unless told; HTTP/1.0 closes it unless told.
+  if (!keep_alive && version != 10) out += "Connection: close\r\n";
+  if (keep_alive && version == 10) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (!bodiless) out += r.body;
 }
 }  // namespace
 
+// One accepted connection. Its deadline is checked by the server's sweep, not by a timer
+// of its own: arming a timer four times per request cost more than the request's parse.
 class Server::Connection {
  public:
-  explicit Connection(tcp::socket s) : stream(std::move(s)) {}
-  beast::tcp_stream stream;
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  void expires_after(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
+  void expires_never() { deadline = Clock::time_point::max(); }
+
+  tcp::socket socket;
+  Clock::time_point deadline = Clock::time_point::max();
+  std::string answer;  // the answer being written, kept for its capacity
 };
 
 Server::Server(asio::io_context& io, Handler handler, ServerLimits limits, const Logger& log)
-    : io_(io), handler_(std::move(handler)), limits_(limits), log_(log), acceptor_(io) {}
+    : io_(io), handler_(std::move(handler)), limits_(limits), log_(log), acceptor_(io), sweep_timer_(io) {}
 
 Server::~Server() = default;
 
@@ -82,15 +117,43 @@ void Server::start() {
   asio::co_spawn(io_, accept_loop(), [this](std::exception_ptr e) {
     if (e) log_.error("http accept loop ended by an exception");
   });
+  arm_sweep();
+}
+
+std::chrono::milliseconds Server::sweep_period() const {
+  // A deadline is enforced at most one period late: a quarter of the shortest timeout,
+  // at most 250 ms, at least 10 ms.
+  auto p = std::min({limits_.request_timeout / 4, limits_.idle_timeout / 4, std::chrono::milliseconds(250)});
+  return std::max(p, std::chrono::milliseconds(10));
+}
+
+void Server::arm_sweep() {
+  sweep_timer_.expires_after(sweep_period());
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;  // stopped, or the server is gone
+    if (stopped_) return;
+    sweep(Clock::now());
+    arm_sweep();
+  });
+}
+
+void Server::sweep(Clock::time_point now) {
+  // A connection past its deadline has its pending operation cancelled; its coroutine sees
+  // operation_aborted and closes it. Its deadline stays in the past, so an operation that
+  // had already completed when this ran is cancelled on the next sweep.
+  boost::system::error_code ec;
+  for (Connection* c : connections_)
+    if (c->deadline <= now) c->socket.cancel(ec);
 }
 
 void Server::stop() {
   stopped_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  sweep_timer_.cancel();
   for (Connection* c : connections_) {
-    c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    c->stream.cancel();
+    c->socket.shutdown(tcp::socket::shutdown_both, ec);
+    c->socket.cancel(ec);
   }
 }
 
@@ -141,25 +204,25 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
   boost::system::error_code ec;
   std::string remote;
   {
-    auto ep = conn->stream.socket().remote_endpoint(ec);
+    auto ep = conn->socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   if (TlsContext tls = tls_) {  // this copy keeps the context alive across a reload
-    asio::ssl::stream<beast::tcp_stream&> stream(conn->stream, *tls);
-    conn->stream.expires_after(limits_.request_timeout);
+    asio::ssl::stream<tcp::socket&> stream(conn->socket, *tls);
+    conn->expires_after(limits_.request_timeout);
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
     if (!hec) {
       co_await exchange(*conn, stream, remote);
       // close_notify, so that the client can tell an orderly close from a truncation; a
       // client that never answers it costs at most a second.
-      conn->stream.expires_after(std::min<std::chrono::milliseconds>(limits_.request_timeout, std::chrono::seconds(1)));
+      conn->expires_after(std::min<std::chrono::milliseconds>(limits_.request_timeout, std::chrono::seconds(1)));
       co_await stream.async_shutdown(kAwait);
     }
   } else {
-    co_await exchange(*conn, conn->stream, remote);
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_await exchange(*conn, conn->socket, remote);
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
   }
-  conn->stream.close();
+  conn->socket.close(ec);
 }
 
 template <typename Stream>
@@ -174,19 +237,19 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
     // next request; from that byte on the headers get request_timeout in all, however
     // slowly they trickle in (a client sending a byte a second gains nothing).
     if (buffer.size() == 0) {
-      conn.stream.expires_after(first ? limits_.request_timeout : limits_.idle_timeout);
+      conn.expires_after(first ? limits_.request_timeout : limits_.idle_timeout);
       auto [fec, fn] = co_await stream.async_read_some(
           buffer.prepare(std::min<std::size_t>(4096, limits_.max_header_bytes)), kAwait);
       if (fec) break;
       buffer.commit(fn);
-      if (!first) conn.stream.expires_after(limits_.request_timeout);
+      if (!first) conn.expires_after(limits_.request_timeout);
     } else {
-      conn.stream.expires_after(limits_.request_timeout);
+      conn.expires_after(limits_.request_timeout);
     }
     first = false;
     auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kAwait);
     if (!rec) {
-      conn.stream.expires_after(limits_.request_timeout);
+      conn.expires_after(limits_.request_timeout);
       std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kAwait);
     }
     if (rec) {
@@ -197,7 +260,7 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
       } else if (rec == bhttp::error::header_limit) {
         err = json_error(431, "headers_too_large",
                          "request headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
-      } else if (rec == bhttp::error::end_of_stream || rec == beast::error::timeout ||
+      } else if (rec == bhttp::error::end_of_stream ||
                  rec == asio::error::operation_aborted || rec == asio::error::connection_reset ||
                  rec == asio::error::eof) {
         break;
@@ -205,9 +268,9 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
         err = json_error(400, "bad_request", "malformed HTTP request: " + rec.message());
       }
       err.close = true;
-      auto res = to_beast(err, 11, false);
-      conn.stream.expires_after(limits_.request_timeout);
-      co_await bhttp::async_write(stream, res, kAwait);
+      serialize(err, 11, false, conn.answer);
+      conn.expires_after(limits_.request_timeout);
+      co_await asio::async_write(stream, asio::buffer(conn.answer), kAwait);
       break;
     }
     auto& breq = parser.get();
@@ -223,12 +286,13 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
     req.remote = remote;
     bool keep_alive = breq.keep_alive();
     unsigned version = breq.version();
-    conn.stream.expires_never();  // the handler may wait (group commit); it bounds itself
+    conn.expires_never();  // the handler may wait (group commit); it bounds itself
     Response resp = co_await handler_(std::move(req));
-    auto res = to_beast(resp, version, keep_alive && !stopped_ && !draining_);
-    conn.stream.expires_after(limits_.request_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kAwait);
-    if (wec || !res.keep_alive()) break;
+    keep_alive = keep_alive && !resp.close && !stopped_ && !draining_;
+    serialize(resp, version, keep_alive, conn.answer);
+    conn.expires_after(limits_.request_timeout);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(conn.answer), kAwait);
+    if (wec || !keep_alive) break;
   }
 }
 

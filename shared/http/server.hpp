@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,10 @@ class Server {
  private:
   class Connection;
   boost::asio::awaitable<void> accept_loop();
+  std::chrono::milliseconds sweep_period() const;
+  void arm_sweep();
+  // Cancels the pending operation of every connection whose deadline has passed.
+  void sweep(std::chrono::steady_clock::time_point now);
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
   // The request/answer loop over a plain or TLS stream (defined in server.cpp only).
   template <typename Stream>
@@ -82,6 +87,7 @@ class Server {
   Logger log_;
   TlsContext tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
   std::unordered_set<Connection*> connections_;
   std::uint64_t rejected_ = 0;
   std::chrono::steady_clock::time_point last_accept_warning_{};
