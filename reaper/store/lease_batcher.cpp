@@ -4,7 +4,10 @@
 #include <boost/asio/execution.hpp>
 #include <boost/asio/prefer.hpp>
 
+#include <algorithm>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace lifeline::reaper::store {
 
@@ -106,6 +109,44 @@ void LeaseBatcher::complete(Handler handler, Value value) {
                          asio::execution::outstanding_work.tracked);
   ex.execute([h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
 }
+
+namespace {
+// The answers of one batch, grouped by the executor their callers await on, so that each
+// API thread is woken once per batch (one post, one scheduler lock, one wake-up) instead
+// of once per heartbeat. Answers to one executor run in batch order.
+class RenewAnswers {
+ public:
+  using Handler = LeaseBatcher::RenewHandler;
+  explicit RenewAnswers(const asio::any_io_executor& fallback) : fallback_(fallback) {}
+
+  void add(Handler handler, RenewResult result) {
+    auto ex = asio::get_associated_executor(handler, fallback_);
+    auto it = std::find_if(groups_.begin(), groups_.end(), [&](const Group& g) { return g.executor == ex; });
+    if (it == groups_.end()) it = groups_.insert(groups_.end(), Group{std::move(ex), {}});
+    it->answers.emplace_back(std::move(handler), std::move(result));
+  }
+
+  // Posts every group to its executor (never inline: this is the store thread; the target
+  // loop keeps running until the group has run).
+  void post() {
+    for (auto& g : groups_) {
+      auto ex = asio::prefer(g.executor, asio::execution::blocking.never, asio::execution::outstanding_work.tracked);
+      ex.execute([answers = std::move(g.answers)]() mutable {
+        for (auto& [h, r] : answers) std::move(h)(std::move(r));
+      });
+    }
+    groups_.clear();
+  }
+
+ private:
+  struct Group {
+    asio::any_completion_executor executor;
+    std::vector<std::pair<Handler, RenewResult>> answers;
+  };
+  const asio::any_io_executor& fallback_;
+  std::vector<Group> groups_;  // one per API thread: a linear search is the fastest
+};
+}  // namespace
 
 void LeaseBatcher::submit_renew(RenewRequest req, RenewHandler handler) {
   bool wake = false;
@@ -265,23 +306,28 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
   // Heartbeats that waited longer than the commit timeout get 503 without a write:
   // their sidecar has given up on them already.
   auto now = Steady::now();
+  RenewAnswers answers(io_);
   std::vector<RenewRequest> reqs;
   std::vector<PendingRenew*> live;
   reqs.reserve(batch.size());
   live.reserve(batch.size());
   for (auto& p : batch) {
     if (now - p.enqueued > options_.commit_timeout) {
-      complete(std::move(p.handler),
-               RenewResult{RenewStatus::unavailable, 0, p.req.ttl, "timed out waiting for the store"});
+      answers.add(std::move(p.handler),
+                  RenewResult{RenewStatus::unavailable, 0, p.req.ttl, "timed out waiting for the store"});
       continue;
     }
     reqs.push_back(std::move(p.req));
     live.push_back(&p);
   }
-  if (reqs.empty()) return;
+  if (reqs.empty()) {
+    answers.post();
+    return;
+  }
   if (!store_) {
     for (std::size_t i = 0; i < live.size(); ++i)
-      complete(std::move(live[i]->handler), RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "database unreachable"});
+      answers.add(std::move(live[i]->handler), RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "database unreachable"});
+    answers.post();
     return;
   }
   auto started = Steady::now();
@@ -290,14 +336,16 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
   if (!results) {
     disconnect(results.error().message);
     for (std::size_t i = 0; i < live.size(); ++i)
-      complete(std::move(live[i]->handler),
-               RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "store failed: " + results.error().message});
+      answers.add(std::move(live[i]->handler),
+                  RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "store failed: " + results.error().message});
+    answers.post();
     return;
   }
   batches_.fetch_add(1);
   metrics_.store_flush_duration().Observe(elapsed);
   metrics_.store_batch_size().Observe(static_cast<double>(reqs.size()));
-  for (std::size_t i = 0; i < live.size(); ++i) complete(std::move(live[i]->handler), std::move((*results)[i]));
+  for (std::size_t i = 0; i < live.size(); ++i) answers.add(std::move(live[i]->handler), std::move((*results)[i]));
+  answers.post();
 }
 
 }  // namespace lifeline::reaper::store
