@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "reaper/api/json_fields.hpp"
 #include "shared/uuid.hpp"
 
 namespace lifeline::reaper::api {
@@ -51,28 +52,31 @@ std::optional<std::string_view> raw_param(std::string_view q, std::string_view k
   return std::nullopt;
 }
 
-Result<json> parse_object(std::string_view body) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) return bad("request body is not valid JSON");
-  if (!doc.is_object()) return bad("request body must be a JSON object");
-  return doc;
+// The members `names` of the JSON object `body`, in that order.
+Result<std::vector<JsonField>> read_object(std::string_view body, std::initializer_list<std::string_view> names) {
+  std::vector<JsonField> fields;
+  switch (read_top_level(body, names, fields)) {
+    case JsonShape::not_json: return bad("request body is not valid JSON");
+    case JsonShape::not_object: return bad("request body must be a JSON object");
+    case JsonShape::object: break;
+  }
+  return fields;
 }
 
-Result<std::string> name_field(const json& doc, const char* key, bool required) {
-  auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) {
+Result<std::string> name_field(JsonField& f, const char* key, bool required) {
+  if (!f.present()) {
     if (required) return bad(std::string("\"") + key + "\" is required");
     return std::string();
   }
-  if (!it->is_string()) return bad(std::string("\"") + key + "\" must be a string");
-  const auto& s = it->get_ref<const std::string&>();
+  if (f.kind != JsonField::Kind::string) return bad(std::string("\"") + key + "\" must be a string");
+  const auto& s = f.string;
   if (required && s.empty()) return bad(std::string("\"") + key + "\" must not be empty");
   if (s.size() > kMaxNameLength)
     return bad(std::string("\"") + key + "\" is longer than " + std::to_string(kMaxNameLength) + " characters");
   for (char c : s)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       return bad(std::string("\"") + key + "\" contains a control character");
-  return s;
+  return std::move(f.string);
 }
 
 std::string seconds_text(Duration d) {
@@ -125,39 +129,41 @@ Result<std::string> parse_run_id(std::string_view raw) {
 Result<store::RenewRequest> parse_renew(std::string_view run_id, std::string_view body, const LeasesConfig& leases) {
   auto id = parse_run_id(run_id);
   if (!id) return id.error();
-  auto doc = parse_object(body);
+  auto doc = read_object(body, {"holder", "node", "ttl_seconds", "seq", "phase"});
   if (!doc) return doc.error();
+  JsonField& holder_f = (*doc)[0];
+  JsonField& node_f = (*doc)[1];
+  const JsonField& ttl = (*doc)[2];
+  const JsonField& seq = (*doc)[3];
+  const JsonField& phase = (*doc)[4];
   store::RenewRequest r;
   r.run_id = std::move(*id);
-  auto holder = name_field(*doc, "holder", true);
+  auto holder = name_field(holder_f, "holder", true);
   if (!holder) return holder.error();
   r.holder = std::move(*holder);
-  auto node = name_field(*doc, "node", false);
+  auto node = name_field(node_f, "node", false);
   if (!node) return node.error();
   r.node = std::move(*node);
 
-  auto ttl = doc->find("ttl_seconds");
-  if (ttl == doc->end()) return bad("\"ttl_seconds\" is required");
-  if (!ttl->is_number()) return bad("\"ttl_seconds\" must be a number");
-  double secs = ttl->get<double>();
+  if (ttl.kind == JsonField::Kind::absent) return bad("\"ttl_seconds\" is required");
+  if (!ttl.is_number()) return bad("\"ttl_seconds\" must be a number");
+  double secs = ttl.as_double();
   if (!std::isfinite(secs) || secs <= 0) return bad("\"ttl_seconds\" must be greater than 0");
   // Clamp before converting so that huge values cannot overflow.
   double ms = std::min(secs * 1000.0, static_cast<double>(leases.max_ttl.count()));
   r.ttl = grant_ttl(Duration{static_cast<std::int64_t>(std::ceil(ms))}, leases);
 
-  auto seq = doc->find("seq");
-  if (seq != doc->end() && !seq->is_null()) {
-    if (!seq->is_number_integer()) return bad("\"seq\" must be an integer");
-    if (seq->is_number_unsigned() ? seq->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)
-                                  : seq->get<std::int64_t>() < 0)
+  if (seq.present()) {
+    if (!seq.is_integer()) return bad("\"seq\" must be an integer");
+    if (seq.kind == JsonField::Kind::unsigned_integer ? seq.unsigned_value > static_cast<std::uint64_t>(INT64_MAX)
+                                                      : seq.integer < 0)
       return bad("\"seq\" must be a non-negative 64-bit integer");
-    r.seq = seq->get<std::int64_t>();
+    r.seq = seq.kind == JsonField::Kind::unsigned_integer ? static_cast<std::int64_t>(seq.unsigned_value) : seq.integer;
   }
 
-  auto phase = doc->find("phase");
-  if (phase != doc->end() && !phase->is_null()) {
-    if (!phase->is_string()) return bad("\"phase\" must be a string");
-    auto p = parse_lease_phase(phase->get_ref<const std::string&>());
+  if (phase.present()) {
+    if (phase.kind != JsonField::Kind::string) return bad("\"phase\" must be a string");
+    auto p = parse_lease_phase(phase.string);
     if (!p) return bad("\"phase\" must be \"running\" or \"terminating\"");
     r.phase = *p;
   }
@@ -167,27 +173,29 @@ Result<store::RenewRequest> parse_renew(std::string_view run_id, std::string_vie
 Result<store::ReleaseRequest> parse_release(std::string_view run_id, std::string_view body) {
   auto id = parse_run_id(run_id);
   if (!id) return id.error();
-  auto doc = parse_object(body);
+  auto doc = read_object(body, {"holder", "outcome", "exit_code"});
   if (!doc) return doc.error();
+  JsonField& holder_f = (*doc)[0];
+  const JsonField& outcome = (*doc)[1];
+  const JsonField& code = (*doc)[2];
   store::ReleaseRequest r;
   r.run_id = std::move(*id);
-  auto holder = name_field(*doc, "holder", true);
+  auto holder = name_field(holder_f, "holder", true);
   if (!holder) return holder.error();
   r.holder = std::move(*holder);
-  auto outcome = doc->find("outcome");
-  if (outcome == doc->end()) return bad("\"outcome\" is required");
-  if (!outcome->is_string()) return bad("\"outcome\" must be a string");
-  auto o = parse_release_outcome(outcome->get_ref<const std::string&>());
+  if (outcome.kind == JsonField::Kind::absent) return bad("\"outcome\" is required");
+  if (outcome.kind != JsonField::Kind::string) return bad("\"outcome\" must be a string");
+  auto o = parse_release_outcome(outcome.string);
   if (!o) return bad("\"outcome\" must be \"exited\" or \"evicted\"");
   r.outcome = *o;
-  auto code = doc->find("exit_code");
-  if (code != doc->end() && !code->is_null()) {
-    if (!code->is_number_integer()) return bad("\"exit_code\" must be an integer");
-    auto v = code->get<std::int64_t>();
-    if (code->is_number_unsigned() && code->get<std::uint64_t>() > static_cast<std::uint64_t>(INT32_MAX))
+  if (code.present()) {
+    if (!code.is_integer()) return bad("\"exit_code\" must be an integer");
+    if (code.kind == JsonField::Kind::unsigned_integer ? code.unsigned_value > static_cast<std::uint64_t>(INT32_MAX)
+                                                       : (code.integer < INT32_MIN || code.integer > INT32_MAX))
       return bad("\"exit_code\" is out of range");
-    if (v < INT32_MIN || v > INT32_MAX) return bad("\"exit_code\" is out of range");
-    r.exit_code = static_cast<std::int32_t>(v);
+    r.exit_code = static_cast<std::int32_t>(code.kind == JsonField::Kind::unsigned_integer
+                                                ? static_cast<std::int64_t>(code.unsigned_value)
+                                                : code.integer);
   } else if (r.outcome == ReleaseOutcome::exited) {
     return bad("\"exit_code\" is required when outcome is \"exited\"");
   }

@@ -86,6 +86,11 @@ TEST(ParseRenew, MalformedRequestsAreRefused) {
       {kId, R"({"holder":"a","ttl_seconds":30,"phase":"dying"})", "\"phase\""},
       {kId, R"({"holder":"a","ttl_seconds":30,"node":7})", "\"node\" must be a string"},
       {kId, R"({"holder":"a\u0000b","ttl_seconds":30})", "control character"},
+      {kId, R"({"holder":"a","ttl_seconds":null})", "must be a number"},
+      {kId, R"({"holder":{"name":"a"},"ttl_seconds":30})", "\"holder\" must be a string"},
+      {kId, R"({"holder":"a","ttl_seconds":30,"seq":18446744073709551615})", "non-negative"},
+      {kId, R"({"holder":"a","ttl_seconds":30,"phase":["running"]})", "\"phase\" must be a string"},
+      {kId, R"({"holder":"a","ttl_seconds":30} trailing)", "not valid JSON"},
   };
   for (const auto& c : cases) {
     auto r = parse_renew(c.run_id, c.body, bounds());
@@ -111,6 +116,17 @@ TEST(ParseRelease, ValidAndInvalid) {
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":"1"})").ok());
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":99999999999})").ok());
   EXPECT_FALSE(parse_release("x", R"({"holder":"a","outcome":"exited","exit_code":0})").ok());
+  EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":-99999999999})").ok());
+  EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":1.0})").ok());
+  auto neg = parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":-2147483648})");
+  ASSERT_TRUE(neg.ok());
+  EXPECT_EQ(neg->exit_code, INT32_MIN);
+  auto max = parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":2147483647})");
+  ASSERT_TRUE(max.ok());
+  EXPECT_EQ(max->exit_code, INT32_MAX);
+  auto none = parse_release(kId, R"({"holder":"a","outcome":"evicted","exit_code":null})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->exit_code.has_value());
 }
 
 TEST(ParseLeaseQuery, Filters) {
