@@ -10,6 +10,8 @@
 // strings each ended by a backslash and one more character (FuzzedDataProvider's
 // ConsumeRandomLengthString); the rest is the body. Seeds in corpus/fuzz_lease_request
 // are mostly 0x00 (renew) or 0x01 (release) followed by a contract example body.
+// Every body is also read by both JSON readers (the fast scan and nlohmann's parser),
+// which must agree.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "reaper/api/json_fields.hpp"
 #include "reaper/api/lease_api.hpp"
 #include "reaper/api/lease_request.hpp"
 #include "shared/clock.hpp"
@@ -103,6 +106,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string authorization =
       (shape & 0x08) != 0 ? in.ConsumeRandomLengthString(80) : std::string("Bearer ") + kToken;
   std::string body = in.ConsumeRemainingBytesAsString();
+
+  // The fast scan of flat bodies must read every body exactly as nlohmann's parser does.
+  {
+    std::vector<api::JsonField> fast, full;
+    const auto fast_shape = api::read_top_level(body, {"holder", "node", "ttl_seconds", "seq", "phase"}, fast);
+    const auto full_shape = api::read_top_level_full(body, {"holder", "node", "ttl_seconds", "seq", "phase"}, full);
+    check(fast_shape == full_shape, "fast and full JSON readers disagree on the shape", {});
+    if (fast_shape == api::JsonShape::object) check(fast == full, "fast and full JSON readers disagree on a member", {});
+  }
 
   World& w = world();
   http::Request req;

@@ -60,5 +60,47 @@ TEST(ReadTopLevel, DecodesEscapes) {
   EXPECT_EQ(f[0].string, "x\xc3\xa9\n\"y");
 }
 
+// The fast scan of flat bodies and nlohmann's parser read every body alike: bodies the
+// scan takes, bodies it must hand over (escapes, signs, fractions, nesting, bad syntax),
+// and every one-byte truncation and one-byte change of a sidecar's heartbeat.
+TEST(ReadTopLevel, FastScanAndFullParserAgree) {
+  const std::initializer_list<std::string_view> names = {"holder", "node", "ttl_seconds", "seq", "phase"};
+  const std::string heartbeat =
+      R"({"holder":"flow-pod-7f9c","node":"node-a","ttl_seconds":15,"seq":42,"phase":"running"})";
+  std::vector<std::string> bodies = {
+      heartbeat, "{}", " { } ", R"({"seq":0})", R"({"seq":00})", R"({"seq":-0})", R"({"seq":-3})",
+      R"({"seq":1.0})", R"({"seq":1e3})", R"({"seq":123456789012345678})", R"({"seq":1234567890123456789})",
+      R"({"seq":18446744073709551616})", R"({"holder":"a\"b"})", R"({"holder":"\u0041"})",
+      "{\"holder\":\"caf\xc3\xa9\"}", "{\"holder\":\"\x7f\"}", "{\"holder\":\"a\tb\"}", R"({"holder":nul})",
+      R"({"holder":nullx})", R"({"holder":true,"node":false,"phase":null})", R"({"holder":"a",})",
+      R"({"holder":"a" "node":"b"})", R"({"holder":{"x":1}})", R"({"holder":[1,2]})", R"({"holder":"a","holder":"b"})",
+      "{\"seq\":1}\n", "{\"seq\":1}x", R"({"seq":1}{})", "\t{\r\n\"seq\" : 7 ,\"node\":\"n\"}"};
+  for (std::size_t i = 0; i < heartbeat.size(); ++i) {
+    bodies.push_back(heartbeat.substr(0, i));
+    for (char c : {'"', ',', '}', '{', '\\', '0', '-', 'x', ' ', '\x01', '\x80'}) {
+      std::string b = heartbeat;
+      b[i] = c;
+      bodies.push_back(b);
+    }
+  }
+  int scanned = 0;
+  for (const auto& b : bodies) {
+    std::vector<JsonField> fast, full;
+    const auto fast_shape = read_top_level(b, names, fast);
+    const auto full_shape = read_top_level_full(b, names, full);
+    ASSERT_EQ(fast_shape, full_shape) << b;
+    if (fast_shape == JsonShape::object) {
+      EXPECT_EQ(fast, full) << b;
+      ++scanned;
+    }
+  }
+  EXPECT_GT(scanned, 20);  // the comparison covered accepted bodies, not only rejections
+  std::vector<JsonField> f;
+  ASSERT_EQ(read_top_level(heartbeat, names, f), JsonShape::object);
+  EXPECT_EQ(f[0].string, "flow-pod-7f9c");
+  EXPECT_EQ(f[2].unsigned_value, 15u);
+  EXPECT_EQ(f[3].unsigned_value, 42u);
+}
+
 }  // namespace
 }  // namespace lifeline::reaper::api
