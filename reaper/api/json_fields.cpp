@@ -216,6 +216,13 @@ class FlatReader {
 
 }  // namespace
 
+std::optional<std::int64_t> JsonField::as_int64() const {
+  if (kind == Kind::integer) return integer;
+  if (kind == Kind::unsigned_integer && unsigned_value <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(unsigned_value);
+  return std::nullopt;
+}
+
 double JsonField::as_double() const {
   switch (kind) {
     case Kind::integer: return static_cast<double>(integer);

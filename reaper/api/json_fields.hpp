@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,8 @@ struct JsonField {
   bool is_number() const { return kind == Kind::integer || kind == Kind::unsigned_integer || kind == Kind::floating; }
   bool is_integer() const { return kind == Kind::integer || kind == Kind::unsigned_integer; }
   double as_double() const;
+  // The integer as int64; nullopt when the member is not an integer or is above INT64_MAX.
+  std::optional<std::int64_t> as_int64() const;
   bool operator==(const JsonField&) const = default;
 };
 

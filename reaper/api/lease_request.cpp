@@ -155,10 +155,9 @@ Result<store::RenewRequest> parse_renew(std::string_view run_id, std::string_vie
 
   if (seq.present()) {
     if (!seq.is_integer()) return bad("\"seq\" must be an integer");
-    if (seq.kind == JsonField::Kind::unsigned_integer ? seq.unsigned_value > static_cast<std::uint64_t>(INT64_MAX)
-                                                      : seq.integer < 0)
-      return bad("\"seq\" must be a non-negative 64-bit integer");
-    r.seq = seq.kind == JsonField::Kind::unsigned_integer ? static_cast<std::int64_t>(seq.unsigned_value) : seq.integer;
+    auto value = seq.as_int64();
+    if (!value || *value < 0) return bad("\"seq\" must be a non-negative 64-bit integer");
+    r.seq = *value;
   }
 
   if (phase.present()) {
@@ -190,12 +189,9 @@ Result<store::ReleaseRequest> parse_release(std::string_view run_id, std::string
   r.outcome = *o;
   if (code.present()) {
     if (!code.is_integer()) return bad("\"exit_code\" must be an integer");
-    if (code.kind == JsonField::Kind::unsigned_integer ? code.unsigned_value > static_cast<std::uint64_t>(INT32_MAX)
-                                                       : (code.integer < INT32_MIN || code.integer > INT32_MAX))
-      return bad("\"exit_code\" is out of range");
-    r.exit_code = static_cast<std::int32_t>(code.kind == JsonField::Kind::unsigned_integer
-                                                ? static_cast<std::int64_t>(code.unsigned_value)
-                                                : code.integer);
+    auto value = code.as_int64();
+    if (!value || *value < INT32_MIN || *value > INT32_MAX) return bad("\"exit_code\" is out of range");
+    r.exit_code = static_cast<std::int32_t>(*value);
   } else if (r.outcome == ReleaseOutcome::exited) {
     return bad("\"exit_code\" is required when outcome is \"exited\"");
   }

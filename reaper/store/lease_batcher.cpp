@@ -98,16 +98,23 @@ void LeaseBatcher::set_flush(Duration window, std::size_t max_batch) {
   max_batch_.store(std::max<std::size_t>(1, max_batch));
 }
 
+namespace {
+// Runs `fn` on `ex`: never inline (blocking.never: the caller is the store thread), and the
+// target loop keeps running until it has run (outstanding_work.tracked).
+template <typename Executor, typename Fn>
+void run_on(const Executor& ex, Fn&& fn) {
+  asio::prefer(ex, asio::execution::blocking.never, asio::execution::outstanding_work.tracked)
+      .execute(std::forward<Fn>(fn));
+}
+}  // namespace
+
 template <typename Handler, typename Value>
 void LeaseBatcher::complete(Handler handler, Value value) {
   // A completion runs where its caller awaits: with several API threads, each request
   // coroutine resumes on its own io_context (the handler's associated executor), never on
   // the store thread. `io_` is only the fallback for a handler without an executor.
-  // Never run inline (blocking.never: this is the store thread), and the target loop keeps
-  // running until it has (outstanding_work.tracked).
-  auto ex = asio::prefer(asio::get_associated_executor(handler, io_), asio::execution::blocking.never,
-                         asio::execution::outstanding_work.tracked);
-  ex.execute([h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
+  auto ex = asio::get_associated_executor(handler, io_);
+  run_on(ex, [h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
 }
 
 namespace {
@@ -118,6 +125,10 @@ class RenewAnswers {
  public:
   using Handler = LeaseBatcher::RenewHandler;
   explicit RenewAnswers(const asio::any_io_executor& fallback) : fallback_(fallback) {}
+  RenewAnswers(const RenewAnswers&) = delete;
+  RenewAnswers& operator=(const RenewAnswers&) = delete;
+  // Every answer added is delivered, whichever way the batch ended.
+  ~RenewAnswers() { post(); }
 
   void add(Handler handler, RenewResult result) {
     auto ex = asio::get_associated_executor(handler, fallback_);
@@ -126,19 +137,15 @@ class RenewAnswers {
     it->answers.emplace_back(std::move(handler), std::move(result));
   }
 
-  // Posts every group to its executor (never inline: this is the store thread; the target
-  // loop keeps running until the group has run).
-  void post() {
-    for (auto& g : groups_) {
-      auto ex = asio::prefer(g.executor, asio::execution::blocking.never, asio::execution::outstanding_work.tracked);
-      ex.execute([answers = std::move(g.answers)]() mutable {
-        for (auto& [h, r] : answers) std::move(h)(std::move(r));
-      });
-    }
-    groups_.clear();
-  }
 
  private:
+  void post() {
+    for (auto& g : groups_)
+      run_on(g.executor, [answers = std::move(g.answers)]() mutable {
+        for (auto& [h, r] : answers) std::move(h)(std::move(r));
+      });
+  }
+
   struct Group {
     asio::any_completion_executor executor;
     std::vector<std::pair<Handler, RenewResult>> answers;
@@ -320,14 +327,10 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
     reqs.push_back(std::move(p.req));
     live.push_back(&p);
   }
-  if (reqs.empty()) {
-    answers.post();
-    return;
-  }
+  if (reqs.empty()) return;
   if (!store_) {
     for (std::size_t i = 0; i < live.size(); ++i)
       answers.add(std::move(live[i]->handler), RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "database unreachable"});
-    answers.post();
     return;
   }
   auto started = Steady::now();
@@ -338,14 +341,12 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
     for (std::size_t i = 0; i < live.size(); ++i)
       answers.add(std::move(live[i]->handler),
                   RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "store failed: " + results.error().message});
-    answers.post();
     return;
   }
   batches_.fetch_add(1);
   metrics_.store_flush_duration().Observe(elapsed);
   metrics_.store_batch_size().Observe(static_cast<double>(reqs.size()));
   for (std::size_t i = 0; i < live.size(); ++i) answers.add(std::move(live[i]->handler), std::move((*results)[i]));
-  answers.post();
 }
 
 }  // namespace lifeline::reaper::store

@@ -54,6 +54,19 @@ TEST(ReadTopLevel, TellsInvalidJsonFromOtherValues) {
   EXPECT_EQ(f[0].kind, Kind::absent);
 }
 
+TEST(JsonFieldAsInt64, CoversTheInt64RangeAndNothingElse) {
+  std::vector<JsonField> f;
+  ASSERT_EQ(read_top_level(R"({"min":-9223372036854775808,"max":9223372036854775807,)"
+                           R"("over":9223372036854775808,"zero":0,"x":1.0,"s":"1","n":null})",
+                           {"min", "max", "over", "zero", "x", "s", "n", "missing"}, f),
+            JsonShape::object);
+  EXPECT_EQ(f[0].as_int64(), INT64_MIN);
+  EXPECT_EQ(f[1].as_int64(), INT64_MAX);
+  EXPECT_EQ(f[2].as_int64(), std::nullopt);  // unsigned, one above INT64_MAX
+  EXPECT_EQ(f[3].as_int64(), 0);
+  for (std::size_t i = 4; i < f.size(); ++i) EXPECT_EQ(f[i].as_int64(), std::nullopt) << i;
+}
+
 TEST(ReadTopLevel, DecodesEscapes) {
   std::vector<JsonField> f;
   ASSERT_EQ(read_top_level(R"({"a":"x\u00e9\n\"y"})", {"a"}, f), JsonShape::object);

@@ -115,6 +115,7 @@ TEST(ParseRelease, ValidAndInvalid) {
   EXPECT_FALSE(parse_release(kId, R"({"outcome":"exited","exit_code":1})").ok());
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":"1"})").ok());
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":99999999999})").ok());
+  EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":18446744073709551615})").ok());
   EXPECT_FALSE(parse_release("x", R"({"holder":"a","outcome":"exited","exit_code":0})").ok());
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":-99999999999})").ok());
   EXPECT_FALSE(parse_release(kId, R"({"holder":"a","outcome":"exited","exit_code":1.0})").ok());
