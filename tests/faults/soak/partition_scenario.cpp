@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/faults/soak/partition_trial.hpp"
+#include "tests/faults/soak/run_diagnosis.hpp"
 #include "tests/faults/soak/run_facts.hpp"
 #include "tests/faults/soak/stats.hpp"
 
@@ -78,6 +79,7 @@ void run_partitions(TestBed& bed, const Options& options, Report& report) {
   std::size_t fence_n = 0, heal_n = 0, before_crash = 0, before_expiry = 0, once = 0, heal_ok = 0;
   std::vector<double> margin_crash, margin_crash_kill, margin_expiry, fence_time;
   const char* resolution = "";
+  std::vector<const TrialResult*> failed;
   for (const auto& r : results) {
     bool passed = true;
     if (!r.problem.empty()) {
@@ -122,6 +124,13 @@ void run_partitions(TestBed& bed, const Options& options, Report& report) {
       passed = ok;
     }
     if (passed && !r.sidecar_log.empty()) ::unlink(r.sidecar_log.c_str());
+    if (!passed && !r.run_id.empty()) failed.push_back(&r);
+  }
+  // The first few failures explained in the output itself (the logs are temporary).
+  for (std::size_t i = 0; i < std::min<std::size_t>(failed.size(), 3); ++i) {
+    report.note("partitions: trial " + std::to_string(failed[i]->plan.index) + " failed; run " + failed[i]->run_id +
+                " as the reapers and the fake Prefect saw it:");
+    for (const auto& line : diagnose_run(bed, failed[i]->run_id)) report.note("  " + line);
   }
 
   const Summary mc = summarize(margin_crash);
