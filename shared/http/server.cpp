@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -63,6 +63,70 @@ void serialize(const Response& r, unsigned version, bool keep_alive, std::string
   if (keep_alive && version == 10) out += "Connection: keep-alive\r\n";
   out += "\r\n";
   if (!bodiless) out += r.body;
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// Reads one request into `parser`: parses what `buffer` already holds and reads from the
+// stream only when the parser needs more. (Beast's async_read_header and async_read post
+// their completion through the scheduler even when the bytes are already buffered, and a
+// heartbeat's header and body nearly always arrive in one segment.) The deadlines: `idle`
+// for the first byte when nothing is buffered; from that byte on request_timeout for the
+// headers in all, however slowly they trickle in; request_timeout again for the body.
+template <typename Stream, typename Conn>
+asio::awaitable<boost::system::error_code> read_request(Stream& stream, Conn& conn, beast::flat_buffer& buffer,
+                                                        RequestParser& parser, const ServerLimits& limits,
+                                                        std::chrono::milliseconds idle) {
+  bool waiting_first_byte = buffer.size() == 0;
+  bool header_done = false;
+  conn.expires_after(waiting_first_byte ? idle : limits.request_timeout);
+  for (;;) {
+    if (buffer.size() > 0) {
+      boost::system::error_code ec;
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec && ec != bhttp::error::need_more) co_return ec;
+      if (parser.is_done()) co_return boost::system::error_code{};
+      if (!header_done && parser.is_header_done()) {
+        header_done = true;
+        conn.expires_after(limits.request_timeout);
+      }
+      if (used > 0 && buffer.size() > 0) continue;  // the parser stopped at a boundary; go on
+    }
+    // The buffer holds at most a header's worth: a header that does not fit is too large
+    // (body bytes never accumulate; the parser moves them into the body as they come).
+    if (buffer.size() >= buffer.max_size()) co_return bhttp::error::buffer_overflow;
+    const std::size_t want = std::min<std::size_t>(4096, buffer.max_size() - buffer.size());
+    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(want), kAwait);
+    if (rec == asio::error::eof) {
+      if (!parser.got_some() && buffer.size() == 0) co_return bhttp::error::end_of_stream;
+      boost::system::error_code ec;
+      parser.put_eof(ec);
+      if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+      co_return ec;
+    }
+    if (rec) co_return rec;
+    buffer.commit(n);
+    if (waiting_first_byte) {
+      waiting_first_byte = false;
+      conn.expires_after(limits.request_timeout);
+    }
+  }
+}
+
+// Sends `answer` whole. On a plain socket (non-blocking) one send nearly always takes it
+// at once, with no completion to post; whatever it does not take goes out asynchronously.
+template <typename Stream>
+asio::awaitable<boost::system::error_code> write_answer(Stream& stream, const std::string& answer) {
+  std::size_t sent = 0;
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    boost::system::error_code ec;
+    sent = stream.write_some(asio::buffer(answer), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    if (!ec && sent == answer.size()) co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(answer.data() + sent, answer.size() - sent), kAwait);
+  co_return ec;
 }
 }  // namespace
 
@@ -219,7 +283,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
       co_await stream.async_shutdown(kAwait);
     }
   } else {
-    co_await exchange(*conn, conn->socket, remote);
+    conn->socket.non_blocking(true, ec);  // write_answer's first send must never block the loop
+    if (!ec) co_await exchange(*conn, conn->socket, remote);
     conn->socket.shutdown(tcp::socket::shutdown_send, ec);
   }
   conn->socket.close(ec);
@@ -230,34 +295,19 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
   beast::flat_buffer buffer{limits_.max_header_bytes};
   bool first = true;
   while (!stopped_) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
-    // An idle keep-alive connection waits up to idle_timeout for the first byte of its
-    // next request; from that byte on the headers get request_timeout in all, however
-    // slowly they trickle in (a client sending a byte a second gains nothing).
-    if (buffer.size() == 0) {
-      conn.expires_after(first ? limits_.request_timeout : limits_.idle_timeout);
-      auto [fec, fn] = co_await stream.async_read_some(
-          buffer.prepare(std::min<std::size_t>(4096, limits_.max_header_bytes)), kAwait);
-      if (fec) break;
-      buffer.commit(fn);
-      if (!first) conn.expires_after(limits_.request_timeout);
-    } else {
-      conn.expires_after(limits_.request_timeout);
-    }
+    parser.eager(true);
+    auto rec = co_await read_request(stream, conn, buffer, parser, limits_,
+                                     first ? limits_.request_timeout : limits_.idle_timeout);
     first = false;
-    auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kAwait);
-    if (!rec) {
-      conn.expires_after(limits_.request_timeout);
-      std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kAwait);
-    }
     if (rec) {
       Response err;
       if (rec == bhttp::error::body_limit) {
         err = json_error(413, "body_too_large",
                          "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
-      } else if (rec == bhttp::error::header_limit) {
+      } else if (rec == bhttp::error::header_limit || rec == bhttp::error::buffer_overflow) {
         err = json_error(431, "headers_too_large",
                          "request headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
       } else if (rec == bhttp::error::end_of_stream ||
@@ -270,7 +320,7 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
       err.close = true;
       serialize(err, 11, false, conn.answer);
       conn.expires_after(limits_.request_timeout);
-      co_await asio::async_write(stream, asio::buffer(conn.answer), kAwait);
+      co_await write_answer(stream, conn.answer);
       break;
     }
     auto& breq = parser.get();
@@ -291,7 +341,7 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
     keep_alive = keep_alive && !resp.close && !stopped_ && !draining_;
     serialize(resp, version, keep_alive, conn.answer);
     conn.expires_after(limits_.request_timeout);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(conn.answer), kAwait);
+    auto wec = co_await write_answer(stream, conn.answer);
     if (wec || !keep_alive) break;
   }
 }

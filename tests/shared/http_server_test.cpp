@@ -28,6 +28,12 @@ class ServerFixture : public ::testing::Test {
           }
           ++requests_;
           http::Response r;
+          if (req.path == "/big") {  // larger than the socket buffers: sent in parts
+            r.content_type = "application/octet-stream";
+            r.body.resize(8 << 20);
+            for (std::size_t i = 0; i < r.body.size(); ++i) r.body[i] = static_cast<char>('a' + i % 23);
+            co_return r;
+          }
           r.body = "{\"method\":\"" + req.method + "\",\"path\":\"" + req.path + "\",\"q\":\"" +
                    req.query_param("state") + "\",\"len\":" + std::to_string(req.body.size()) + "}";
           co_return r;
@@ -118,6 +124,78 @@ TEST_F(ServerFixture, AnswersMalformedRequestsWith400) {
     reply.append(buf, n);
   }
   EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+}
+
+// Everything a client sends until the server closes the connection.
+std::string read_to_eof(asio::ip::tcp::socket& s) {
+  std::string reply;
+  boost::system::error_code ec;
+  char buf[65536];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    reply.append(buf, n);
+  }
+  return reply;
+}
+
+// Two requests in one segment, then a chunked one a byte at a time: each is answered, in
+// order, whatever the segments' boundaries.
+TEST_F(ServerFixture, PipelinedAndFragmentedRequestsAreAnsweredInOrder) {
+  start();
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  s.set_option(asio::ip::tcp::no_delay(true));
+  asio::write(s, asio::buffer(std::string("PUT /a?state=one HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                                          "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")));
+  const std::string third =
+      "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "4\r\nwxyz\r\n0\r\n\r\n";
+  for (char c : third) asio::write(s, asio::buffer(&c, 1));
+  const std::string reply = read_to_eof(s);
+  const std::string a = R"({"method":"PUT","path":"/a","q":"one","len":3})";
+  const std::string b = R"({"method":"GET","path":"/b","q":"","len":0})";
+  const std::string c = R"({"method":"POST","path":"/c","q":"","len":4})";
+  const auto pa = reply.find(a), pb = reply.find(b), pc = reply.find(c);
+  ASSERT_NE(pa, std::string::npos) << reply;
+  ASSERT_NE(pb, std::string::npos) << reply;
+  ASSERT_NE(pc, std::string::npos) << reply;
+  EXPECT_LT(pa, pb);
+  EXPECT_LT(pb, pc);
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos);
+  EXPECT_EQ(requests_.load(), 3);
+}
+
+// An answer far larger than what one send takes arrives whole and in order.
+TEST_F(ServerFixture, LargeAnswersArriveWhole) {
+  start();
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  asio::write(s, asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  const std::string reply = read_to_eof(s);
+  const auto head_end = reply.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  const std::string body = reply.substr(head_end + 4);
+  ASSERT_EQ(body.size(), std::size_t{8} << 20);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) wrong += body[i] != static_cast<char>('a' + i % 23);
+  EXPECT_EQ(wrong, 0u);
+}
+
+// A client that closes its side in the middle of a request's header gets no answer for
+// it; the handler never runs.
+TEST_F(ServerFixture, RequestCutShortByTheClientIsNotHandled) {
+  start();
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  asio::write(s, asio::buffer(std::string("GET /x HTTP/1.1\r\nHo")));
+  s.shutdown(asio::ip::tcp::socket::shutdown_send);
+  const std::string reply = read_to_eof(s);
+  EXPECT_TRUE(reply.empty() || reply.rfind("HTTP/1.1 400", 0) == 0) << reply;
+  EXPECT_EQ(requests_.load(), 0);
 }
 
 TEST_F(ServerFixture, StopClosesIdleConnectionsSoRunReturns) {
