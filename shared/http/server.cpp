@@ -311,9 +311,8 @@ asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const s
         err = json_error(431, "headers_too_large",
                          "request headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
       } else if (rec == bhttp::error::end_of_stream ||
-                 rec == asio::error::operation_aborted || rec == asio::error::connection_reset ||
-                 rec == asio::error::eof) {
-        break;
+                 rec.category() != bhttp::make_error_code(bhttp::error::bad_method).category()) {
+        break;  // the client went away, the socket failed or timed out: nobody to answer
       } else {
         err = json_error(400, "bad_request", "malformed HTTP request: " + rec.message());
       }
