@@ -1,5 +1,7 @@
 #include "tests/faults/soak/run_facts.hpp"
 
+#include <vector>
+
 #include "shared/time_format.hpp"
 #include "tests/e2e/processes.hpp"
 
@@ -9,7 +11,11 @@ using fake_prefect::Json;
 
 RunFacts run_facts(const fake_prefect::FakePrefect& fake, const std::string& run_id) {
   RunFacts f;
-  for (const auto& s : fake.history(run_id)) {
+  // One read of the history, whose last state is the run's current one: the counts and the
+  // current state always agree. (Reading the current state separately could see a state
+  // set after the history was read: AwaitingRetry now, yet none counted.)
+  const std::vector<Json> history = fake.history(run_id);
+  for (const auto& s : history) {
     const auto type = s.value("type", "");
     if (type == "CRASHED") {
       ++f.crashed;
@@ -19,9 +25,9 @@ RunFacts run_facts(const fake_prefect::FakePrefect& fake, const std::string& run
       ++f.awaiting_retry;
     }
   }
-  if (auto run = fake.flow_run(run_id); run && run->contains("state") && (*run)["state"].is_object()) {
-    f.type = (*run)["state"].value("type", "");
-    f.name = (*run)["state"].value("name", "");
+  if (!history.empty()) {
+    f.type = history.back().value("type", "");
+    f.name = history.back().value("name", "");
   }
   return f;
 }
