@@ -63,8 +63,9 @@ class Server {
   // still answered, each with `Connection: close`. Call stop() once they are done.
   void stop_accepting();
   // Serve TLS with `context` on connections accepted from now on (null: plain HTTP).
-  // Connections already open keep the context they started with.
-  void set_tls(TlsContext context) { tls_ = std::move(context); }
+  // Connections already open keep the context they started with. Defined, with the TLS
+  // session, in server_tls.cpp: a program that never calls it does not link OpenSSL.
+  void set_tls(TlsContext context);
 
   std::size_t connection_count() const { return connections_.size(); }
   std::uint64_t connections_rejected() const { return rejected_; }
@@ -77,7 +78,9 @@ class Server {
   // Cancels the pending operation of every connection whose deadline has passed.
   void sweep(std::chrono::steady_clock::time_point now);
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
-  // The request/answer loop over a plain or TLS stream (defined in server.cpp only).
+  // One connection's TLS handshake, exchange and close_notify (server_tls.cpp).
+  boost::asio::awaitable<void> serve_tls(Connection& conn, boost::asio::ssl::context& tls, const std::string& remote);
+  // The request/answer loop over a plain or TLS stream (server_session.hpp).
   template <typename Stream>
   boost::asio::awaitable<void> exchange(Connection& conn, Stream& stream, const std::string& remote);
 
@@ -86,6 +89,10 @@ class Server {
   ServerLimits limits_;
   Logger log_;
   TlsContext tls_;
+  // &Server::serve_tls once set_tls ran; reached only through this pointer, so that
+  // server.cpp alone does not pull the TLS half (and OpenSSL) into a program.
+  boost::asio::awaitable<void> (Server::*tls_session_)(Connection&, boost::asio::ssl::context&,
+                                                       const std::string&) = nullptr;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   std::unordered_set<Connection*> connections_;
