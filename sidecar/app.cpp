@@ -31,8 +31,8 @@ const char* signal_name(int sig) {
 }
 }  // namespace
 
-App::App(asio::io_context& io, const Clock& clock, Options options, std::string bearer_token, http::TlsContext tls,
-         const Logger& log, std::string proc_root)
+App::App(asio::io_context& io, const Clock& clock, Options options, std::string bearer_token,
+         std::unique_ptr<TlsLayer> tls, const Logger& log, std::string proc_root)
     : io_(io),
       clock_(clock),
       opt_(std::move(options)),

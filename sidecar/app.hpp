@@ -30,9 +30,9 @@ namespace lifeline::sidecar {
 class App {
  public:
   // `log` should already carry the run id. `proc_root` is "/proc" outside tests.
-  // `tls` is the client context for an https:// reaper URL (null for http://).
+  // `tls` carries an https:// reaper URL's TLS (null for http://).
   App(boost::asio::io_context& io, const Clock& clock, Options options, std::string bearer_token,
-      http::TlsContext tls, const Logger& log, std::string proc_root = "/proc");
+      std::unique_ptr<TlsLayer> tls, const Logger& log, std::string proc_root = "/proc");
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;

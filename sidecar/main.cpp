@@ -1,74 +1,31 @@
-// lifeline-sidecar: parses the command line, builds the objects, runs them.
-#include <signal.h>
+// lifeline-sidecar, the plain build: everything but TLS, so that the sidecar of an http://
+// pod never loads OpenSSL (about 2 MiB of resident memory per pod). Given an https:// reaper
+// URL it replaces itself, same process and arguments, with lifeline-sidecar-tls from its
+// own directory.
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
 
-#include "shared/clock.hpp"
-#include "shared/log.hpp"
-#include "sidecar/app.hpp"
-#include "sidecar/inject_command.hpp"
-#include "sidecar/options.hpp"
+#include "sidecar/entry.hpp"
 
 namespace {
 
-std::optional<std::string> environment(std::string_view name) {
-  if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
-  if (name == "HOSTNAME") {
-    // Shells do not export HOSTNAME; Kubernetes does. Fall back to the kernel's.
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) == 0) return std::string(buf);
-  }
-  return std::nullopt;
+using namespace lifeline;
+
+Result<std::unique_ptr<sidecar::TlsLayer>> exec_tls_build(const sidecar::Options&, char** argv) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return make_error("tls", "an https:// reaper URL needs lifeline-sidecar-tls, and this program cannot "
+                                   "find its own directory: " + ec.message());
+  const std::string tls_build = (self.parent_path() / "lifeline-sidecar-tls").string();
+  ::execv(tls_build.c_str(), argv);
+  return make_error("tls", "an https:// reaper URL needs lifeline-sidecar-tls beside this program; cannot run " +
+                               tls_build + ": " + std::strerror(errno));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  using namespace lifeline;
-  using namespace lifeline::sidecar;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto inv = parse_command_line(args, environment);
-  if (!inv) {
-    std::cerr << "lifeline-sidecar: " << inv.error().message << "\n";
-    return 2;
-  }
-  if (inv->kind == Invocation::Kind::print) {
-    std::cout << inv->text;
-    return 0;
-  }
-  if (inv->kind == Invocation::Kind::inject) return run_inject(inv->inject);
-
-  Options& opt = inv->options;
-  std::string token;
-  if (!opt.token_file.empty()) {
-    std::ifstream in(opt.token_file);
-    if (!in) {
-      std::cerr << "lifeline-sidecar: token-file: cannot read " << opt.token_file << "\n";
-      return 2;
-    }
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  }
-  // Built only for https: a plain-HTTP sidecar never initialises OpenSSL's contexts.
-  http::TlsContext tls;
-  if (opt.reaper_url.tls) {
-    auto ctx = http::make_client_tls_context(opt.reaper_ca_file);
-    if (!ctx) {
-      std::cerr << "lifeline-sidecar: reaper-ca-file: " << ctx.error().message << "\n";
-      return 2;
-    }
-    tls = *ctx;
-  }
-  ::signal(SIGPIPE, SIG_IGN);
-
-  SystemClock clock;
-  Logger log = Logger(clock, "sidecar", opt.log_level).with({{"run_id", opt.run_id}});
-  boost::asio::io_context io(1);
-  App app(io, clock, std::move(opt), std::move(token), std::move(tls), log);
-  return app.run();
-}
+int main(int argc, char** argv) { return sidecar::run_sidecar(argc, argv, exec_tls_build); }

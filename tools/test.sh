@@ -59,6 +59,7 @@ if [ $quick -eq 0 ]; then
   bash tests/manifests/check_manifests.sh || failed=1
   bash tests/dashboards/check_dashboards.sh || failed=1
   bash tests/manifests/check_image_libs.sh build/bin/lifeline-sidecar docker/sidecar.Dockerfile || failed=1
+  bash tests/manifests/check_image_libs.sh build/bin/lifeline-sidecar-tls docker/sidecar.Dockerfile || failed=1
   bash tests/manifests/check_image_libs.sh build/bin/lifeline-reaper docker/reaper.Dockerfile || failed=1
 fi
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # check_image_libs.sh BINARY DOCKERFILE
 #
-# Checks that the runtime stage of DOCKERFILE (its last FROM) provides every shared library the
-# BINARY needs: for each library `ldd` resolves, the Debian package that owns it (`dpkg -S`) must
+# Checks that the runtime stage of DOCKERFILE (its last FROM) copies BINARY into the image (a
+# COPY naming a file of the same name) and provides every shared library the BINARY needs: for each library `ldd` resolves, the Debian package that owns it (`dpkg -S`) must
 # be installed by that stage's `apt-get install`, be a dependency of one it installs (apt pulls it
 # in), or be part of debian:12-slim itself (the base set below).
 #
@@ -53,6 +53,15 @@ if [ -z "$runtime" ]; then
   echo "NOTE the runtime stage of $dockerfile installs no package"
 else
   echo "NOTE runtime stage installs: $(tr '\n' ' ' <<<"$runtime")"
+fi
+
+# The runtime stage must ship the binary: a COPY whose source has the binary's file name.
+name=$(basename "$binary")
+if awk '/^[[:space:]]*FROM[[:space:]]/ { stage = "" } { stage = stage "\n" $0 } END { print stage }' "$dockerfile" |
+  grep -E '^[[:space:]]*COPY[[:space:]]' | grep -qE "/${name}[[:space:]]"; then
+  pass "$name is copied into the image by the runtime stage"
+else
+  fail "$name: the runtime stage of $dockerfile does not COPY it"
 fi
 
 # Everything those packages pull in, from the dependency fields of the installed packages.
