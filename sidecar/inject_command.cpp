@@ -18,6 +18,7 @@ int run_inject(const InjectCli& cli) {
     else if (k == "reaper-url") opt.reaper_url = v;
     else if (k == "token-secret-name") opt.token_secret_name = v;
     else if (k == "token-secret-key") opt.token_secret_key = v;
+    else if (k == "reaper-ca-secret") opt.reaper_ca_secret = v;
     else if (k == "legacy-sidecar") opt.legacy_sidecar = true;
     else if (k == "interval") opt.interval = v;
     else if (k == "ttl") opt.ttl = v;

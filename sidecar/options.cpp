@@ -36,8 +36,8 @@ constexpr Setting kSettings[] = {
 
 // Flags of the inject verb (values handed to the injector as given).
 constexpr std::string_view kInjectFlags[] = {"in", "out", "image", "reaper-url", "token-secret-name",
-                                             "token-secret-key", "interval", "ttl", "kill-grace",
-                                             "on-unreachable", "target", "run-as-user"};
+                                             "token-secret-key", "reaper-ca-secret", "interval", "ttl",
+                                             "kill-grace", "on-unreachable", "target", "run-as-user"};
 
 const Setting* find_setting(std::string_view flag) {
   for (const auto& s : kSettings)
@@ -157,11 +157,14 @@ std::string usage_text(Verb verb) {
              common;
     case Verb::inject:
       return "usage: lifeline-sidecar inject --image IMAGE --reaper-url URL [--in FILE] [--out FILE]\n"
-             "         [--token-secret-name NAME] [--token-secret-key KEY] [--legacy-sidecar]\n"
-             "         [--interval DUR] [--ttl DUR] [--kill-grace DUR] [--on-unreachable MODE]\n"
-             "         [--target SPEC] [--run-as-user UID]\n"
+             "         [--token-secret-name NAME] [--token-secret-key KEY] [--reaper-ca-secret NAME]\n"
+             "         [--legacy-sidecar] [--interval DUR] [--ttl DUR] [--kill-grace DUR]\n"
+             "         [--on-unreachable MODE] [--target SPEC] [--run-as-user UID]\n"
              "Adds the lifeline sidecar to a Prefect Kubernetes work-pool base job template (JSON,\n"
-             "stdin or --in) and writes it to stdout or --out. Idempotent.\n";
+             "stdin or --in) and writes it to stdout or --out. Idempotent.\n"
+             "--reaper-ca-secret: for an https:// reaper whose certificate a private CA signed, the\n"
+             "Secret whose key ca.crt is that CA (PEM); mounted into the sidecar, which verifies the\n"
+             "reaper against it.\n";
   }
   return "";
 }

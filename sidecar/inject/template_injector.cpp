@@ -98,6 +98,13 @@ std::optional<InjectError> validate(const InjectOptions& o) {
   if (!is_secret_key(o.token_secret_key))
     return err("the token Secret key \"" + o.token_secret_key +
                "\" is not a valid Secret key (letters, digits, '-', '_', '.')");
+  if (!o.reaper_ca_secret.empty()) {
+    if (o.reaper_url.rfind("https://", 0) != 0)
+      return err("a reaper CA Secret is only used with an https:// reaper URL (got \"" + o.reaper_url + "\")");
+    if (!is_dns_subdomain(o.reaper_ca_secret))
+      return err("the reaper CA Secret name \"" + o.reaper_ca_secret +
+                 "\" is not a valid Kubernetes name (lowercase letters, digits, '-', '.')");
+  }
   const std::pair<const char*, const std::string*> durations[] = {
       {"interval", &o.interval}, {"ttl", &o.ttl}, {"kill grace", &o.kill_grace}};
   for (const auto& [name, text] : durations) {
@@ -301,6 +308,10 @@ json sidecar_container(const InjectOptions& o, json security_context) {
       {"volumeMounts",
        {{{"name", kTokenVolumeName}, {"mountPath", kTokenMountPath}, {"readOnly", true}}}},
   };
+  if (!o.reaper_ca_secret.empty()) {
+    c["env"].push_back(env_value("LIFELINE_REAPER_CA_FILE", std::string(kCaMountPath) + "/" + kCaSecretKey));
+    c["volumeMounts"].push_back({{"name", kCaVolumeName}, {"mountPath", kCaMountPath}, {"readOnly", true}});
+  }
   if (!o.legacy_sidecar) c["restartPolicy"] = "Always";  // native sidecar (Kubernetes >= 1.29)
   return c;
 }
@@ -313,6 +324,16 @@ json token_volume(const InjectOptions& o) {
                {{"secretName", "{{ lifeline_token_secret }}"},
                 {"items", {{{"key", o.token_secret_key}, {"path", "token"}}}},
                 {"defaultMode", 0444}}}};  // octal: 292 in the JSON
+}
+
+// Not optional: a pod whose CA Secret is missing stays Pending with an event naming it,
+// rather than starting a sidecar that cannot verify the reaper.
+json ca_volume() {
+  return json{{"name", kCaVolumeName},
+              {"secret",
+               {{"secretName", "{{ lifeline_reaper_ca_secret }}"},
+                {"items", {{{"key", kCaSecretKey}, {"path", kCaSecretKey}}}},
+                {"defaultMode", 0444}}}};
 }
 
 json string_variable(const char* title, const std::string& description, const std::string& def) {
@@ -329,6 +350,16 @@ void declare_variables(json& properties, const InjectOptions& o) {
       "Base URL of the lifeline reaper the sidecar heartbeats, e.g. "
       "http://lifeline-reaper.lifeline:8080.",
       o.reaper_url);
+  if (o.reaper_ca_secret.empty()) {
+    properties.erase("lifeline_reaper_ca_secret");  // left by an earlier injection with a CA
+  } else {
+    properties["lifeline_reaper_ca_secret"] = string_variable(
+        "Lifeline reaper CA Secret",
+        "Name of the Secret (in the flow run's namespace) whose key \"ca.crt\" is the CA bundle "
+        "(PEM) that signed the reaper's certificate; the sidecar verifies the https:// reaper "
+        "against it.",
+        o.reaper_ca_secret);
+  }
   properties["lifeline_token_secret"] = string_variable(
       "Lifeline token Secret",
       "Name of the Secret (in the flow run's namespace) holding the bearer token the sidecar "
@@ -486,7 +517,7 @@ InjectResult inject_lifeline(const json& base_job_template, const InjectOptions&
                                             c["name"] == kSidecarContainerName;
                                    }),
                     containers->end());
-  if (!remove_named(*pod_spec, "volumes", kTokenVolumeName))
+  if (!remove_named(*pod_spec, "volumes", kTokenVolumeName) || !remove_named(*pod_spec, "volumes", kCaVolumeName))
     return InjectError{pod_path + ".volumes must be a list (a placeholder cannot be merged)"};
 
   // Variables: the JSON schema the placeholders are declared in.
@@ -536,6 +567,7 @@ InjectResult inject_lifeline(const json& base_job_template, const InjectOptions&
   json& volumes = (*pod_spec)["volumes"];
   if (volumes.is_null()) volumes = json::array();
   volumes.push_back(token_volume(options));
+  if (!options.reaper_ca_secret.empty()) volumes.push_back(ca_volume());
 
   declare_variables(variables["properties"], options);
   return Injected{std::move(out), std::move(warnings)};

@@ -24,6 +24,10 @@ struct InjectOptions {
   std::string reaper_url;                          // required, e.g. "http://lifeline-reaper.lifeline:8080"
   std::string token_secret_name = "lifeline-token";  // Secret in the flow-run namespace
   std::string token_secret_key = "token";            // key in that Secret holding the bearer token
+  // Secret (in the flow-run namespace) whose key "ca.crt" is the CA bundle the reaper's
+  // certificate chains to: for an https:// reaper with a private CA. Empty: no CA volume, the
+  // sidecar trusts the system's store.
+  std::string reaper_ca_secret;
   bool legacy_sidecar = false;  // regular container after the flow container (Kubernetes < 1.29)
   std::string interval = "5s";
   std::string ttl = "30s";
@@ -65,6 +69,9 @@ class [[nodiscard]] InjectResult {
 inline constexpr const char* kSidecarContainerName = "lifeline";
 inline constexpr const char* kTokenVolumeName = "lifeline-token";
 inline constexpr const char* kTokenMountPath = "/var/run/secrets/lifeline";
+inline constexpr const char* kCaVolumeName = "lifeline-reaper-ca";
+inline constexpr const char* kCaMountPath = "/var/run/secrets/lifeline-reaper-ca";
+inline constexpr const char* kCaSecretKey = "ca.crt";
 inline constexpr int kSidecarPort = 8790;
 
 // Injects (or re-injects) the sidecar into `base_job_template` ({"job_configuration": {...,

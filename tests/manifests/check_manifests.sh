@@ -89,4 +89,20 @@ else
   fail "missing manifests/prefect/base-job-template.json"
 fi
 
+# The same template injected for an https:// reaper with a private CA (--reaper-ca-secret), by
+# the built sidecar (build/bin, or LIFELINE_SIDECAR_BIN).
+sidecar_bin=${LIFELINE_SIDECAR_BIN:-$root/build/bin/lifeline-sidecar}
+if [ ! -x "$sidecar_bin" ]; then
+  skipped=$((skipped + 1))
+  echo "SKIP job template with a reaper CA: no built sidecar at $sidecar_bin"
+elif [ -f "$template" ] && "$sidecar_bin" inject --image lifeline/sidecar:0.1.0 \
+  --reaper-url https://lifeline-reaper.lifeline:8443 --reaper-ca-secret lifeline-reaper-ca \
+  --in "$template" --out "$work/base-job-template-with-ca.json" 2>"$work/inject.err"; then
+  pass "inject --reaper-ca-secret"
+  run_validator job-template "$work/base-job-template-with-ca.json"
+else
+  cat "$work/inject.err"
+  fail "inject --reaper-ca-secret: see the message above"
+fi
+
 finish

@@ -274,6 +274,21 @@ async function jobTemplate(file) {
         return tokenFile !== "" && volume?.secret?.secretName && volume.secret.optional !== true;
       })(),
     ],
+    [
+      "reaper CA, when set, is a key of a mounted Secret and the reaper URL is https://",
+      (() => {
+        const caFile = env.LIFELINE_REAPER_CA_FILE?.value;
+        if (caFile === undefined) return true;
+        const mount = (sidecar?.volumeMounts ?? []).find((m) => caFile.startsWith(`${m.mountPath}/`));
+        const volume = (pod.volumes ?? []).find((v) => v.name === mount?.name);
+        const path = caFile.slice((mount?.mountPath ?? "").length + 1);
+        return (
+          /^https:\/\//.test(env.LIFELINE_REAPER_URL?.value ?? "") &&
+          Boolean(volume?.secret?.secretName) &&
+          (volume.secret.items ?? []).some((i) => i.path === path)
+        );
+      })(),
+    ],
     ["probes on /healthz and /readyz", sidecar?.livenessProbe?.httpGet?.path === "/healthz" && sidecar?.readinessProbe?.httpGet?.path === "/readyz"],
     ["sidecar cannot escalate", sidecar?.securityContext?.allowPrivilegeEscalation === false && sidecar?.securityContext?.readOnlyRootFilesystem === true],
   ];

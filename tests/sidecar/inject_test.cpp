@@ -147,6 +147,63 @@ TEST(InjectDefaultTemplate, SidecarEnvComesFromDownwardApiSecretAndJobVariables)
   EXPECT_EQ(volumes[0]["secret"]["items"][0], json({{"key", "token"}, {"path", "token"}}));
 }
 
+TEST(InjectReaperCa, NoCaSecretMeansNoCaVolumeAndTheSystemStore) {
+  Injected r = must_inject(default_template(), golden_options());
+  const json& s = pod_spec(r.base_job_template)["initContainers"][0];
+  EXPECT_EQ(find_env(s, "LIFELINE_REAPER_CA_FILE"), nullptr);
+  EXPECT_FALSE(r.base_job_template["variables"]["properties"].contains("lifeline_reaper_ca_secret"));
+}
+
+InjectOptions tls_options() {
+  InjectOptions o = golden_options();
+  o.reaper_url = "https://lifeline-reaper.lifeline:8443";
+  o.reaper_ca_secret = "lifeline-reaper-ca";
+  return o;
+}
+
+TEST(InjectReaperCa, TheSecretsCaCrtIsMountedAndNamedByTheEnv) {
+  for (const json& t : {default_template(), customized_template()}) {
+    Injected r = must_inject(t, tls_options());
+    const json& spec = pod_spec(r.base_job_template);
+    const json& s = spec["initContainers"].back();
+    const json* ca = find_env(s, "LIFELINE_REAPER_CA_FILE");
+    ASSERT_NE(ca, nullptr);
+    EXPECT_EQ((*ca)["value"], "/var/run/secrets/lifeline-reaper-ca/ca.crt");
+    ASSERT_EQ(s["volumeMounts"].size(), 2u);
+    EXPECT_EQ(s["volumeMounts"][1], json({{"name", "lifeline-reaper-ca"},
+                                          {"mountPath", "/var/run/secrets/lifeline-reaper-ca"},
+                                          {"readOnly", true}}));
+    const json& volume = spec["volumes"].back();
+    EXPECT_EQ(volume["name"], "lifeline-reaper-ca");
+    EXPECT_EQ(volume["secret"]["secretName"], "{{ lifeline_reaper_ca_secret }}");
+    EXPECT_EQ(volume["secret"]["items"], json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}}));
+    EXPECT_FALSE(volume["secret"].contains("optional"));  // a missing CA must not go unnoticed
+    const json& var = r.base_job_template["variables"]["properties"]["lifeline_reaper_ca_secret"];
+    EXPECT_EQ(var["default"], "lifeline-reaper-ca");
+    EXPECT_EQ(var["type"], "string");
+    EXPECT_TRUE(undeclared_placeholders(r.base_job_template).empty());
+  }
+}
+
+TEST(InjectReaperCa, InjectingAgainWithoutItRemovesVolumeMountEnvAndVariable) {
+  Injected with = must_inject(default_template(), tls_options());
+  Injected again = must_inject(with.base_job_template, tls_options());
+  EXPECT_EQ(again.base_job_template, with.base_job_template);  // idempotent with a CA too
+  InjectOptions plain = tls_options();
+  plain.reaper_ca_secret.clear();
+  EXPECT_EQ(must_inject(with.base_job_template, plain).base_job_template,
+            must_inject(default_template(), plain).base_job_template);
+}
+
+TEST(InjectReaperCa, RefusedWithHttpOrABadSecretName) {
+  InjectOptions http = tls_options();
+  http.reaper_url = "http://lifeline-reaper.lifeline:8080";
+  EXPECT_NE(must_fail(default_template(), http).find("only used with an https:// reaper URL"), std::string::npos);
+  InjectOptions bad = tls_options();
+  bad.reaper_ca_secret = "Reaper_CA";
+  EXPECT_NE(must_fail(default_template(), bad).find("reaper CA Secret name \"Reaper_CA\""), std::string::npos);
+}
+
 TEST(InjectDefaultTemplate, ProbesResourcesAndSecurityContext) {
   Injected r = must_inject(default_template(), golden_options());
   const json& s = pod_spec(r.base_job_template)["initContainers"][0];

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace lifeline::sidecar {
@@ -167,6 +168,11 @@ TEST(Options, InjectFlags) {
   EXPECT_EQ(r->inject.in_path, "a.json");
   EXPECT_TRUE(r->inject.out_path.empty());
   EXPECT_FALSE(parse({"inject", "--run-id", kId}).ok());
+  auto ca = parse({"inject", "--image", "img:1", "--reaper-url", "https://r", "--reaper-ca-secret", "reaper-ca"});
+  ASSERT_TRUE(ca.ok()) << ca.error().message;
+  EXPECT_NE(std::find(ca->inject.values.begin(), ca->inject.values.end(),
+                      std::pair<std::string, std::string>{"reaper-ca-secret", "reaper-ca"}),
+            ca->inject.values.end());
 }
 
 }  // namespace
