@@ -80,6 +80,12 @@ Subprocess::Subprocess(Options opts) {
     dup2(err, 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
+    // Nothing but stdin, stdout and stderr: Asio opens its sockets without FD_CLOEXEC, and a
+    // child holding, say, a TcpProxy's listening socket kept it listening after the proxy
+    // closed it, so "refused" connections queued instead, and the proxy could not listen on
+    // its port again (bind: EADDRINUSE).
+    if (::close_range(3, ~0U, 0) != 0)
+      for (int fd = 3, n = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < n; ++fd) ::close(fd);
     execve(argv[0], argv.data(), envp.data());
     const char msg[] = "execve failed\n";
     (void)!::write(2, msg, sizeof msg - 1);

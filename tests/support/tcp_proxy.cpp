@@ -27,7 +27,8 @@ constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 class TcpProxy::Impl {
  public:
-  Impl(std::string host, std::uint16_t port) : target_(asio::ip::make_address(host), port), acceptor_(io_) {
+  Impl(std::string host, std::uint16_t port)
+      : target_(asio::ip::make_address(host), port), acceptor_(io_), hold_(io_) {
     open(0);
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -37,6 +38,7 @@ class TcpProxy::Impl {
       stopped_ = true;
       boost::system::error_code ec;
       acceptor_.close(ec);
+      hold_.close(ec);
       reset_all();
       work_.reset();  // now run() may return once the sessions have wound down
     });
@@ -54,8 +56,10 @@ class TcpProxy::Impl {
       boost::system::error_code ec;
       if (m == Mode::refuse && old != Mode::refuse) {
         acceptor_.close(ec);
+        hold_port();
         reset_all();
       } else if (old == Mode::refuse && m != Mode::refuse) {
+        hold_.close(ec);
         open(port_);
         asio::co_spawn(io_, accept_loop(), asio::detached);
       }
@@ -79,6 +83,20 @@ class TcpProxy::Impl {
     acceptor_.bind(ep);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
+  }
+
+  // While refusing, a socket bound to the port but not listening keeps it ours: a connection
+  // to it is refused (RST) as to a closed port, but no outgoing connection can take the port
+  // as its ephemeral one (a client connecting to it could even connect to itself), and the
+  // proxy can always listen on it again. The port is free only between closing one socket
+  // and binding the next.
+  void hold_port() {
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port_);
+    hold_.open(ep.protocol(), ec);
+    if (!ec) hold_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) hold_.bind(ep, ec);
+    if (ec) hold_.close(ec);  // refusing works without it; only the port is not held
   }
 
   void reset_all() {
@@ -138,6 +156,7 @@ class TcpProxy::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   tcp::endpoint target_;
   tcp::acceptor acceptor_;
+  tcp::socket hold_;  // bound, never listening: holds the port in refuse mode
   std::list<std::shared_ptr<Session>> sessions_;
   std::atomic<Mode> mode_{Mode::forward};
   std::atomic<std::uint64_t> accepted_{0};

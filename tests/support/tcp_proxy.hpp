@@ -1,7 +1,8 @@
 #pragma once
 // A TCP proxy for fault-injection tests: listens on 127.0.0.1 (port 0) and forwards to a
 // target, or black-holes (accepts and keeps connections open but forwards nothing, so
-// the peer's requests hang), or refuses (closes the port and resets every connection).
+// the peer's requests hang), or refuses (stops listening and resets every connection; the
+// port stays bound meanwhile, so connections are refused and no other socket can take it).
 // Mode changes apply to connections already open, so a keep-alive client is caught too.
 // Thread-safety: the proxy runs on its own thread; every public method may be called
 // from any thread.

@@ -1,5 +1,6 @@
 // pg-unreachable: the reaper's PostgreSQL behind a TCP proxy that black-holes connections
-// for longer than the lease TTL (TTL 5 s; one outage of 15 s short, two of 30 s long). Healthy leases could not be renewed during it: without the
+// (and, in the long form's second outage, refuses them) for longer than the lease TTL (TTL 5 s;
+// one outage of 15 s short, two of 30 s long). Healthy leases could not be renewed during it: without the
 // outage rule they would all be expired when the database comes back, and a reaper that
 // swept at once would crash every one of them. Checks: zero healthy runs crashed, while
 // runs that really died during the outage (simulated leases stopped at its start, leases
@@ -42,11 +43,9 @@ ScenarioResult run_pg_unreachable_scenario(ScenarioContext& ctx) {
   constexpr int kDieAtStart = 10;  // per outage: renewed until the outage begins, then never again
   constexpr int kExpireDuring = 10;  // per outage: one heartbeat shortly before, expiring inside it
   const auto outage = ctx.is_long() ? 30s : 15s;
-  // Black-holed only: TcpProxy's refuse mode closes its port, and re-opening that port
-  // after the outage can fail when an outgoing connection took it as its ephemeral port
-  // meanwhile (seen in a long run: bind EADDRINUSE, thrown on the proxy's thread).
+  // A black hole (connections hang: the harder case) and, in the long form, a refused port.
   std::vector<TcpProxy::Mode> modes{TcpProxy::Mode::black_hole};
-  if (ctx.is_long()) modes.push_back(TcpProxy::Mode::black_hole);
+  if (ctx.is_long()) modes.push_back(TcpProxy::Mode::refuse);
 
   r.note("simulated sidecars keep heartbeating through the outage (503s): they stand for sidecars "
          "whose fencing deadline is longer than the outage, which must not be reaped; the " +
@@ -130,7 +129,7 @@ ScenarioResult run_pg_unreachable_scenario(ScenarioContext& ctx) {
   r.load = std::to_string(kHealthy) + " healthy simulated leases + " + std::to_string(kPods) + " pods, TTL " +
            std::to_string(kTtl) + " s";
   r.faults = std::to_string(modes.size()) + " database outage" + (modes.size() > 1 ? "s" : "") + " of " +
-             std::to_string(outage.count()) + " s (" + "black-hole)";
+             std::to_string(outage.count()) + " s (" + (modes.size() > 1 ? "black-hole, then refused)" : "black-hole)");
   return r;
 }
 
