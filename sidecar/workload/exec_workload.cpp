@@ -1,11 +1,13 @@
 #include "sidecar/workload/exec_workload.hpp"
 
+#include <linux/close_range.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,6 +51,15 @@ Result<pid_t> ExecWorkload::start() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The workload gets stdin, stdout and stderr, none of the sidecar's descriptors: Asio
+    // opens sockets without FD_CLOEXEC, so it would hold the health listener and the
+    // connection to the reaper (able to read the reaper's answers, and keeping a dropped
+    // connection open at the reaper). Close-on-exec, so `report` still works until exec.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {  // before Linux 5.11
+      const int last = static_cast<int>(std::min(::sysconf(_SC_OPEN_MAX), 1L << 16));
+      for (int fd = 3; fd < last; ++fd)
+        if (fd != report[1]) ::close(fd);
+    }
     ::execvp(args[0], args.data());
     int err = errno;
     ssize_t ignored = ::write(report[1], &err, sizeof err);

@@ -57,6 +57,20 @@ TEST(SidecarExec, HeartbeatsRunsTheCommandReleasesAndExitsWithItsStatus) {
   EXPECT_EQ(rel[0].body, nlohmann::json({{"holder", "test-pod"}, {"outcome", "exited"}, {"exit_code", 7}}));
 }
 
+TEST(SidecarExec, TheWorkloadInheritsNoneOfTheSidecarsSockets) {
+  FakeLeaseEndpoint reaper;
+  std::string out = temp_file("workload-fds");
+  // What the workload's shell holds, as /proc shows it: files, pipes, sockets.
+  SidecarProcess sc({.reaper_url = reaper.url(), .flags = fast_flags(),
+                     .command = shell("for f in /proc/$$/fd/*; do echo \"$f $(readlink $f)\"; done > " + out),
+                     .log_prefix = "exec-fds"});
+  ASSERT_EQ(sc.process().wait_exit(10s), 0);
+  const std::string fds = read_file(out);
+  EXPECT_NE(fds.find("/fd/0 "), std::string::npos) << fds;
+  EXPECT_EQ(fds.find("socket:"), std::string::npos) << fds;
+  EXPECT_EQ(fds.find("anon_inode:"), std::string::npos) << fds;  // epoll, eventfd, timerfd
+}
+
 TEST(SidecarExec, SendsTheBearerToken) {
   FakeLeaseEndpoint reaper;
   std::string token = temp_file("token");
