@@ -42,10 +42,11 @@ App::App(asio::io_context& io, const Clock& clock, Options options, std::string 
       keeper_(io, clock, client_, lease_settings(opt_), metrics_, log_,
               LeaseKeeper::Callbacks{[this](const LeaseView& v) { on_renewed(v); },
                                      [this](const std::string& r) { on_stop_directive(r); },
-                                     [this] { shutdown(); }}),
+                                     [this] { on_released(); }}),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       fence_timer_(io),
       kill_timer_(io),
+      linger_timer_(io),
       health_(io, [this] { return snapshot(); }, metrics_, log_) {
   // Installed before any child exists, so no SIGCHLD is ever missed.
   signals_.add(SIGUSR1);
@@ -130,6 +131,11 @@ void App::on_signal(int sig) {
   bool terminate = sig == SIGTERM || sig == SIGINT;
   if (exec_ && exec_->running()) exec_->signal(sig);  // exec mode forwards all five
   if (!terminate) return;
+  terminate_received_ = true;
+  if (lingering_) {
+    shutdown();  // the pod is going away: the linger was only for a scrape
+    return;
+  }
   if (workload_running()) {
     // Eviction, scale-down or deletion: tell the reaper now, keep the lease while the
     // workload shuts down, release as evicted once it is gone.
@@ -250,6 +256,27 @@ void App::finish() {
   keeper_.finish(r.outcome, r.exit_code);
 }
 
+// The lease is released (or the release was given up). When the sidecar stopped the workload
+// itself, it may stay up for --linger-after-stop: an exec-mode sidecar is the container's main
+// process, and without it the stop would reach no scrape. Not when the pod is being
+// terminated anyway (SIGTERM), which also cuts a running linger short.
+void App::on_released() {
+  if (done_ || lingering_) return;
+  if (exit_status_ != 2) exit_status_ = decide_exit_status(ending_);
+  bool stopped_by_us = exit_status_ == 3 || exit_status_ == 4;
+  if (!stopped_by_us || terminate_received_ || opt_.linger_after_stop.count() <= 0) {
+    shutdown();
+    return;
+  }
+  lingering_ = true;
+  log_.info("workload stopped; serving /metrics until the linger ends",
+            {{"linger_after_stop", format_duration(opt_.linger_after_stop)}, {"status", exit_status_}});
+  linger_timer_.expires_after(opt_.linger_after_stop);
+  linger_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) shutdown();
+  });
+}
+
 void App::shutdown() {
   if (done_) return;
   done_ = true;
@@ -259,6 +286,7 @@ void App::shutdown() {
   signals_.cancel(ec);
   fence_timer_.cancel();
   kill_timer_.cancel();
+  linger_timer_.cancel();
   if (watcher_) watcher_->cancel();
   health_.stop();
   client_.close();
@@ -276,10 +304,14 @@ HealthSnapshot App::snapshot() const {
   if (v.last_ack_sent) s.last_ack_age_s = to_seconds(std::chrono::duration_cast<Duration>(now - *v.last_ack_sent));
   s.granted_ttl_s = to_seconds(v.granted_ttl);
   s.interval_s = to_seconds(v.interval);
-  s.ready = v.last_ack_sent && !v.stop_received && now - *v.last_ack_sent < v.granted_ttl;
+  // Once fenced the lease counts as lost even if its TTL has not run out; while it is being
+  // released it is still held, but the pod is no longer ready.
+  bool fenced = lapsed_ && opt_.on_unreachable == OnUnreachable::stop;
+  bool held = v.last_ack_sent && !v.stop_received && !fenced && now - *v.last_ack_sent < v.granted_ttl;
+  s.ready = held && !finishing_;
   s.lease_state = v.released         ? "released"
                   : v.stop_received  ? "stopped"
-                  : s.ready          ? "held"
+                  : held             ? "held"
                   : v.last_ack_sent  ? "lapsed"
                                      : "acquiring";
   s.fencing = opt_.on_unreachable == OnUnreachable::stop;

@@ -3,10 +3,10 @@
 // one io_context, and turns their events into the contract's behaviour (fencing, stop
 // directive, eviction, release, exit status).
 //
-// Threading: everything runs on the one thread that calls run(). Three timers (heartbeat
-// schedule inside LeaseKeeper, fence deadline, kill grace) and the asynchronous client
-// share it, so no blocking call stands between the clock and a stop: a reaper that never
-// answers only delays its own request, never the fence timer.
+// Threading: everything runs on the one thread that calls run(). Four timers (heartbeat
+// schedule inside LeaseKeeper, fence deadline, kill grace, linger after a stop) and the
+// asynchronous client share it, so no blocking call stands between the clock and a stop: a
+// reaper that never answers only delays its own request, never the fence timer.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -53,6 +53,7 @@ class App {
   void on_workload_exit(WorkloadExit exit);
   void stop_workload(StopCause cause, const std::string& why);
   void finish();
+  void on_released();
   void shutdown();
   bool workload_running() const;
   HealthSnapshot snapshot() const;
@@ -68,6 +69,7 @@ class App {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer fence_timer_;
   boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer linger_timer_;
   HealthServer health_;
   std::unique_ptr<ExecWorkload> exec_;
   std::unique_ptr<ProcWatcher> watcher_;
@@ -76,6 +78,8 @@ class App {
   bool lapsed_ = false;     // the fence deadline passed without a renewal
   bool stopping_ = false;   // SIGTERM (and later SIGKILL) sent by us
   bool finishing_ = false;  // release requested
+  bool lingering_ = false;  // released after stopping the workload; exiting after --linger-after-stop
+  bool terminate_received_ = false;  // SIGTERM or SIGINT at any point: no linger
   bool done_ = false;
   Ending ending_;
   int exit_status_ = 1;

@@ -25,6 +25,7 @@ constexpr Setting kSettings[] = {
     {"interval", "LIFELINE_INTERVAL", "", "5s"},
     {"ttl", "LIFELINE_TTL", "", "30s"},
     {"kill-grace", "LIFELINE_KILL_GRACE", "", "10s"},
+    {"linger-after-stop", "LIFELINE_LINGER_AFTER_STOP", "", "0s"},
     {"on-unreachable", "LIFELINE_ON_UNREACHABLE", "", "stop"},
     {"target", "LIFELINE_TARGET", "", "auto"},
     {"listen", "LIFELINE_LISTEN", "", "0.0.0.0:8790"},
@@ -84,7 +85,7 @@ Sourced resolve(const Setting& s, const std::map<std::string, std::string, std::
 Result<Duration> duration_setting(const Sourced& v, std::string_view name) {
   auto d = parse_duration(v.value);
   if (!d) return usage_error(std::string(name) + " (from " + v.source + "): " + d.error().message);
-  if (d->count() == 0 && name != "kill-grace")
+  if (d->count() == 0 && name != "kill-grace" && name != "linger-after-stop")
     return usage_error(std::string(name) + " (from " + v.source + ") must be longer than 0s");
   return *d;
 }
@@ -133,6 +134,9 @@ std::string usage_text(Verb verb) {
       "  --ttl DUR              LIFELINE_TTL            30s         lease TTL asked for\n"
       "  --kill-grace DUR       LIFELINE_KILL_GRACE     10s         SIGTERM to SIGKILL grace\n"
       "  --on-unreachable MODE  LIFELINE_ON_UNREACHABLE stop        stop | continue (fencing off)\n"
+      "  --linger-after-stop DUR  LIFELINE_LINGER_AFTER_STOP  0s  once it stopped the workload\n"
+      "                         (exit 3 or 4), keep serving /metrics this long so that the stop\n"
+      "                         is scraped; SIGTERM ends it at once\n"
       "  --listen HOST:PORT     LIFELINE_LISTEN         0.0.0.0:8790 health/metrics; port 0 = any\n"
       "  --holder NAME          LIFELINE_HOLDER         $HOSTNAME   holder identity (pod name)\n"
       "  --node NAME            LIFELINE_NODE           $NODE_NAME  node name\n"
@@ -279,6 +283,7 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args, cons
   } durations[] = {{"interval", &o.interval},
                    {"ttl", &o.ttl},
                    {"kill-grace", &o.kill_grace},
+                   {"linger-after-stop", &o.linger_after_stop},
                    {"start-timeout", &o.start_timeout}};
   for (auto& d : durations) {
     auto v = duration_setting(get(d.name), d.name);

@@ -37,6 +37,9 @@ struct Options {
   Duration interval{5000};
   Duration ttl{30'000};
   Duration kill_grace{10'000};
+  // After the sidecar stopped the workload itself (exit 3 or 4): how long it keeps serving
+  // /metrics before exiting, so that a scrape sees lifeline_sidecar_workload_stops_total.
+  Duration linger_after_stop{0};
   Duration start_timeout{60'000};
   OnUnreachable on_unreachable = OnUnreachable::stop;
   TargetSpec target;

@@ -41,6 +41,7 @@ TEST(Options, DefaultsFromTheContract) {
   EXPECT_EQ(o.interval, std::chrono::seconds(5));
   EXPECT_EQ(o.ttl, std::chrono::seconds(30));
   EXPECT_EQ(o.kill_grace, std::chrono::seconds(10));
+  EXPECT_EQ(o.linger_after_stop, std::chrono::seconds(0));
   EXPECT_EQ(o.on_unreachable, OnUnreachable::stop);
   EXPECT_EQ(o.target.kind, TargetSpec::Kind::auto_detect);
   EXPECT_EQ(o.listen.host, "0.0.0.0");
@@ -66,6 +67,24 @@ TEST(Options, EnvironmentAndFlagWins) {
   EXPECT_EQ(r->options.on_unreachable, OnUnreachable::keep_running);
   EXPECT_EQ(r->options.target.kind, TargetSpec::Kind::name);
   EXPECT_EQ(r->options.target.comm, "python");
+}
+
+TEST(Options, LingerAfterStopFromFlagOrEnvironmentAndZeroAllowed) {
+  auto r = parse(base({"--linger-after-stop", "45s"}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->options.linger_after_stop, std::chrono::seconds(45));
+  Env env;
+  env.vars = {{"LIFELINE_LINGER_AFTER_STOP", "1m"}};
+  r = parse(base(), env);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->options.linger_after_stop, std::chrono::minutes(1));
+  r = parse(base({"--linger-after-stop", "0s"}), env);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->options.linger_after_stop, std::chrono::seconds(0));
+  r = parse(base({"--linger-after-stop", "soon"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("linger-after-stop (from --linger-after-stop)"), std::string::npos)
+      << r.error().message;
 }
 
 TEST(Options, RunIdFallsBackToPrefectsVariable) {
