@@ -137,7 +137,6 @@ class RenewAnswers {
     it->answers.emplace_back(std::move(handler), std::move(result));
   }
 
-
  private:
   void post() {
     for (auto& g : groups_)
