@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 
 #include "sidecar/fencing.hpp"
@@ -256,24 +258,39 @@ void App::finish() {
   keeper_.finish(r.outcome, r.exit_code);
 }
 
-// The lease is released (or the release was given up). When the sidecar stopped the workload
-// itself, it may stay up for --linger-after-stop: an exec-mode sidecar is the container's main
-// process, and without it the stop would reach no scrape. Not when the pod is being
-// terminated anyway (SIGTERM), which also cuts a running linger short.
+// The lease is released (or the release was given up). The sidecar may stay up a while:
+//  - after it stopped the workload itself, for --linger-after-stop: an exec-mode sidecar is the
+//    container's main process, and without it the stop would reach no scrape;
+//  - in run mode, for --await-sigterm: a native sidecar (restartPolicy Always) that exits before
+//    the kubelet has seen the workload's container end is restarted, and the new process would
+//    heartbeat the finished run's lease again. The kubelet sends SIGTERM once it has.
+// Not when the pod is being terminated anyway (SIGTERM), which also ends a wait at once.
 void App::on_released() {
   if (done_ || lingering_) return;
   if (exit_status_ != 2) exit_status_ = decide_exit_status(ending_);
   bool stopped_by_us = exit_status_ == 3 || exit_status_ == 4;
-  if (!stopped_by_us || terminate_received_ || opt_.linger_after_stop.count() <= 0) {
+  Duration linger = stopped_by_us ? opt_.linger_after_stop : Duration{0};
+  Duration await = opt_.verb == Verb::run && exit_status_ != 2 ? opt_.await_sigterm : Duration{0};
+  Duration wait = std::max(linger, await);
+  if (terminate_received_ || wait.count() <= 0) {
     shutdown();
     return;
   }
   lingering_ = true;
-  log_.info("workload stopped; serving /metrics until the linger ends",
-            {{"linger_after_stop", format_duration(opt_.linger_after_stop)}, {"status", exit_status_}});
-  linger_timer_.expires_after(opt_.linger_after_stop);
-  linger_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) shutdown();
+  bool awaiting = await > linger;
+  if (!awaiting)
+    log_.info("workload stopped; serving /metrics until the linger ends",
+              {{"linger_after_stop", format_duration(linger)}, {"status", exit_status_}});
+  else
+    log_.info("lease released; waiting for SIGTERM before exiting",
+              {{"await_sigterm", format_duration(await)}, {"status", exit_status_}});
+  linger_timer_.expires_after(wait);
+  linger_timer_.async_wait([this, awaiting](boost::system::error_code ec) {
+    if (ec) return;
+    if (awaiting)
+      log_.warn("no SIGTERM within --await-sigterm; exiting anyway",
+                {{"await_sigterm", format_duration(opt_.await_sigterm)}});
+    shutdown();
   });
 }
 

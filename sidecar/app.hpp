@@ -78,8 +78,8 @@ class App {
   bool lapsed_ = false;     // the fence deadline passed without a renewal
   bool stopping_ = false;   // SIGTERM (and later SIGKILL) sent by us
   bool finishing_ = false;  // release requested
-  bool lingering_ = false;  // released after stopping the workload; exiting after --linger-after-stop
-  bool terminate_received_ = false;  // SIGTERM or SIGINT at any point: no linger
+  bool lingering_ = false;  // released; exiting after --linger-after-stop or --await-sigterm
+  bool terminate_received_ = false;  // SIGTERM or SIGINT at any point: no linger, no wait
   bool done_ = false;
   Ending ending_;
   int exit_status_ = 1;

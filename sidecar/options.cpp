@@ -26,6 +26,7 @@ constexpr Setting kSettings[] = {
     {"ttl", "LIFELINE_TTL", "", "30s"},
     {"kill-grace", "LIFELINE_KILL_GRACE", "", "10s"},
     {"linger-after-stop", "LIFELINE_LINGER_AFTER_STOP", "", "0s"},
+    {"await-sigterm", "LIFELINE_AWAIT_SIGTERM", "", "0s"},
     {"on-unreachable", "LIFELINE_ON_UNREACHABLE", "", "stop"},
     {"target", "LIFELINE_TARGET", "", "auto"},
     {"listen", "LIFELINE_LISTEN", "", "0.0.0.0:8790"},
@@ -85,7 +86,8 @@ Sourced resolve(const Setting& s, const std::map<std::string, std::string, std::
 Result<Duration> duration_setting(const Sourced& v, std::string_view name) {
   auto d = parse_duration(v.value);
   if (!d) return usage_error(std::string(name) + " (from " + v.source + "): " + d.error().message);
-  if (d->count() == 0 && name != "kill-grace" && name != "linger-after-stop")
+  if (d->count() == 0 && name != "kill-grace" && name != "linger-after-stop" &&
+      name != "await-sigterm")
     return usage_error(std::string(name) + " (from " + v.source + ") must be longer than 0s");
   return *d;
 }
@@ -151,6 +153,9 @@ std::string usage_text(Verb verb) {
              common +
              "  --target SPEC          LIFELINE_TARGET         auto        pid:N | name:COMM | auto | none\n"
              "  --start-timeout DUR    LIFELINE_START_TIMEOUT  60s         wait this long for the target\n"
+             "  --await-sigterm DUR    LIFELINE_AWAIT_SIGTERM  0s          after the release, wait this long\n"
+             "                         for SIGTERM before exiting: a native sidecar that exits before\n"
+             "                         the kubelet saw the workload's container end is restarted\n"
              "Other verbs: exec, inject (see --help of each). --version prints the version.\n";
     case Verb::exec:
       return "usage: lifeline-sidecar exec [SETTINGS] -- CMD [ARGS...]\n"
@@ -284,12 +289,17 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args, cons
                    {"ttl", &o.ttl},
                    {"kill-grace", &o.kill_grace},
                    {"linger-after-stop", &o.linger_after_stop},
+                   {"await-sigterm", &o.await_sigterm},
                    {"start-timeout", &o.start_timeout}};
   for (auto& d : durations) {
     auto v = duration_setting(get(d.name), d.name);
     if (!v) return v.error();
     *d.out = *v;
   }
+  if (o.verb == Verb::exec && o.await_sigterm.count() > 0)
+    return usage_error("await-sigterm (from " + get("await-sigterm").source +
+                       ") is for run mode: in exec mode the sidecar is the container's main process and "
+                       "must exit with its command");
 
   auto unreachable = get("on-unreachable");
   if (unreachable.value == "stop") o.on_unreachable = OnUnreachable::stop;

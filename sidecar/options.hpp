@@ -40,6 +40,10 @@ struct Options {
   // After the sidecar stopped the workload itself (exit 3 or 4): how long it keeps serving
   // /metrics before exiting, so that a scrape sees lifeline_sidecar_workload_stops_total.
   Duration linger_after_stop{0};
+  // Run mode: after the release, how long to wait for SIGTERM before exiting. A native
+  // sidecar (restartPolicy Always) that exits before the kubelet has seen the workload's
+  // container end is restarted; the kubelet sends SIGTERM once the regular containers ended.
+  Duration await_sigterm{0};
   Duration start_timeout{60'000};
   OnUnreachable on_unreachable = OnUnreachable::stop;
   TargetSpec target;

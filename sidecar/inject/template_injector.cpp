@@ -312,7 +312,14 @@ json sidecar_container(const InjectOptions& o, json security_context) {
     c["env"].push_back(env_value("LIFELINE_REAPER_CA_FILE", std::string(kCaMountPath) + "/" + kCaSecretKey));
     c["volumeMounts"].push_back({{"name", kCaVolumeName}, {"mountPath", kCaMountPath}, {"readOnly", true}});
   }
-  if (!o.legacy_sidecar) c["restartPolicy"] = "Always";  // native sidecar (Kubernetes >= 1.29)
+  if (!o.legacy_sidecar) {
+    c["restartPolicy"] = "Always";  // native sidecar (Kubernetes >= 1.29)
+    // A native sidecar that exits before the kubelet has seen the flow container end is
+    // restarted. The kubelet always sends SIGTERM once the regular containers have ended, so
+    // the bound only matters when something else is wrong. A legacy sidecar is a regular
+    // container: waiting would hold the Job open, so it exits at once.
+    c["env"].push_back(env_value("LIFELINE_AWAIT_SIGTERM", kNativeAwaitSigterm));
+  }
   return c;
 }
 

@@ -73,6 +73,8 @@ inline constexpr const char* kCaVolumeName = "lifeline-reaper-ca";
 inline constexpr const char* kCaMountPath = "/var/run/secrets/lifeline-reaper-ca";
 inline constexpr const char* kCaSecretKey = "ca.crt";
 inline constexpr int kSidecarPort = 8790;
+// LIFELINE_AWAIT_SIGTERM of a native sidecar (see sidecar_container).
+inline constexpr const char* kNativeAwaitSigterm = "1h";
 
 // Injects (or re-injects) the sidecar into `base_job_template` ({"job_configuration": {...,
 // "job_manifest": Job}, "variables": JSON schema}). Idempotent: injecting the result again

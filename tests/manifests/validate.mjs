@@ -259,6 +259,11 @@ async function jobTemplate(file) {
   const checks = [
     ["exactly one lifeline sidecar", sidecars.length === 1],
     ["sidecar is a native sidecar", pod.initContainers?.some((c) => c.name === "lifeline" && c.restartPolicy === "Always")],
+    [
+      "native sidecar waits for the kubelet's SIGTERM (LIFELINE_AWAIT_SIGTERM), or it is restarted",
+      /^(\d+(\.\d+)?(h|m|s|ms))+$/.test(env.LIFELINE_AWAIT_SIGTERM?.value ?? "") &&
+        !/^(0+(\.0+)?(h|m|s|ms))+$/.test(env.LIFELINE_AWAIT_SIGTERM.value),
+    ],
     ["shareProcessNamespace", pod.shareProcessNamespace === true],
     ["restartPolicy Never", pod.restartPolicy === "Never"],
     ["prefect-job is containers[0]", pod.containers?.[0]?.name === "prefect-job"],

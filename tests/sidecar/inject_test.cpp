@@ -114,6 +114,10 @@ TEST(InjectDefaultTemplate, AddsNativeSidecarAsLastInitContainer) {
   EXPECT_EQ(spec["restartPolicy"], "Never");
   ASSERT_EQ(spec["containers"].size(), 1u);
   EXPECT_EQ(spec["containers"][0]["name"], "prefect-job");
+  // Restarted if it exits before the kubelet saw the flow container end: it waits for SIGTERM.
+  const json* await = find_env(s, "LIFELINE_AWAIT_SIGTERM");
+  ASSERT_NE(await, nullptr);
+  EXPECT_EQ((*await)["value"], "1h");
 }
 
 TEST(InjectDefaultTemplate, SidecarEnvComesFromDownwardApiSecretAndJobVariables) {
@@ -376,6 +380,7 @@ TEST(InjectLegacyMode, SidecarIsARegularContainerRightAfterTheFlowContainer) {
   EXPECT_FALSE(spec["containers"][1].contains("restartPolicy"));
   // It exits once the workload is gone, so the Job can complete.
   EXPECT_EQ(spec["containers"][1]["args"], json({"run", "--target", "auto"}));
+  EXPECT_EQ(find_env(spec["containers"][1], "LIFELINE_AWAIT_SIGTERM"), nullptr);
   ASSERT_EQ(spec["initContainers"].size(), 1u);
   EXPECT_EQ(spec["initContainers"][0]["name"], "fetch-code");
   EXPECT_EQ(spec["shareProcessNamespace"], true);

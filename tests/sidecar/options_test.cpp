@@ -42,6 +42,7 @@ TEST(Options, DefaultsFromTheContract) {
   EXPECT_EQ(o.ttl, std::chrono::seconds(30));
   EXPECT_EQ(o.kill_grace, std::chrono::seconds(10));
   EXPECT_EQ(o.linger_after_stop, std::chrono::seconds(0));
+  EXPECT_EQ(o.await_sigterm, std::chrono::seconds(0));
   EXPECT_EQ(o.on_unreachable, OnUnreachable::stop);
   EXPECT_EQ(o.target.kind, TargetSpec::Kind::auto_detect);
   EXPECT_EQ(o.listen.host, "0.0.0.0");
@@ -85,6 +86,29 @@ TEST(Options, LingerAfterStopFromFlagOrEnvironmentAndZeroAllowed) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("linger-after-stop (from --linger-after-stop)"), std::string::npos)
       << r.error().message;
+}
+
+TEST(Options, AwaitSigtermIsForRunModeOnly) {
+  Env env;
+  env.vars = {{"LIFELINE_RUN_ID", kId}, {"LIFELINE_REAPER_URL", "http://r:1"}, {"HOSTNAME", "p"},
+              {"LIFELINE_AWAIT_SIGTERM", "1h"}};
+  auto r = parse({"run"}, env);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->options.await_sigterm, std::chrono::hours(1));
+  r = parse({"run", "--await-sigterm", "0s"}, env);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->options.await_sigterm, std::chrono::seconds(0));
+  // In exec mode the sidecar is the container's main process: waiting would hold the Job open.
+  r = parse(base(), env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("await-sigterm (from LIFELINE_AWAIT_SIGTERM) is for run mode"),
+            std::string::npos)
+      << r.error().message;
+  r = parse(base({"--await-sigterm", "0s"}), env);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  r = parse({"run", "--await-sigterm", "-5s"}, env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("await-sigterm (from --await-sigterm)"), std::string::npos) << r.error().message;
 }
 
 TEST(Options, RunIdFallsBackToPrefectsVariable) {

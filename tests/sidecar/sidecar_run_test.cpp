@@ -108,6 +108,46 @@ TEST(SidecarRun, WatchesAPidUntilItExitsThenReleasesAndExits0) {
   EXPECT_EQ(rel[0].body["outcome"], "exited");
 }
 
+// A native sidecar that exits before the kubelet has seen the workload's container end is
+// restarted: with --await-sigterm it releases the lease, then stays up (not heartbeating)
+// until the kubelet's SIGTERM.
+TEST(SidecarRun, AwaitSigtermKeepsItUpAfterTheReleaseUntilSigterm) {
+  FakeLeaseEndpoint reaper;
+  Subprocess workload(proc({"/bin/sleep", "30"}, "run-await-wl"));
+  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
+                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid()), "--await-sigterm", "60s"}),
+                     .log_prefix = "run-await"});
+  ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
+  workload.signal(SIGKILL);
+  ASSERT_TRUE(sc.process().wait_for_output(std::regex("waiting for SIGTERM"), 5s, true).has_value());
+  auto rel = reaper.releases();
+  ASSERT_EQ(rel.size(), 1u);
+  EXPECT_EQ(rel[0].body["outcome"], "exited");
+  std::size_t beats = reaper.heartbeat_count();
+  // Five heartbeat intervals: it stays up and heartbeats no more.
+  EXPECT_FALSE(wait_until([&] { return !sc.process().running() || reaper.heartbeat_count() > beats; }, 500ms));
+  sc.process().signal(SIGTERM);
+  EXPECT_EQ(sc.process().wait_exit(5s), 0);
+  EXPECT_EQ(reaper.releases().size(), 1u);
+  EXPECT_EQ(sc.process().stderr_text().find("exiting anyway"), std::string::npos);
+}
+
+TEST(SidecarRun, AwaitSigtermEndsAtItsBoundAndKeepsTheStatus) {
+  FakeLeaseEndpoint reaper;
+  Subprocess workload(proc({"/bin/sleep", "60"}, "run-await-stop-wl"));
+  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
+                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid()), "--await-sigterm", "300ms"}),
+                     .log_prefix = "run-await-stop"});
+  ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
+  reaper.set_answer(FakeLeaseEndpoint::Answer::stop, "another actor crashed the run");
+  EXPECT_EQ(sc.process().wait_exit(10s), 4);
+  EXPECT_EQ(workload.wait_exit(5s), 128 + SIGTERM);
+  std::string err = sc.process().stderr_text();
+  auto waiting = err.find("waiting for SIGTERM");
+  ASSERT_NE(waiting, std::string::npos) << err;
+  EXPECT_NE(err.find("no SIGTERM within --await-sigterm", waiting), std::string::npos) << err;
+}
+
 TEST(SidecarRun, WaitsForANamedWorkloadToAppear) {
   FakeLeaseEndpoint reaper;
   std::string exe = named_sleep("lls-run-name");
