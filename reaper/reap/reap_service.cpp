@@ -14,6 +14,7 @@
 #include "reaper/prefect/prefect_error.hpp"
 #include "reaper/reap/backoff.hpp"
 #include "reaper/reap/orphan_rules.hpp"
+#include "reaper/reap/sweep_cursor.hpp"
 #include "reaper/reap/reap_store.hpp"
 #include "reaper/reap/reap_worker.hpp"
 #include "reaper/reap/wakeup_listener.hpp"
@@ -415,6 +416,8 @@ void ReapService::sweeper_loop() {
   std::unique_ptr<prefect::HttpPrefectClient> api;
   std::uint64_t api_generation = ~std::uint64_t{0};
   SteadyTime next_orphan_sweep = clock_.steady_now();
+  SweepCursor running_cursor(prefect::kMaxPageSize, orphan_pages_per_pass_);
+  SweepCursor pending_cursor(prefect::kMaxPageSize, orphan_pages_per_pass_);
   const Logger log = log_.with({{"thread", "sweeper"}});
 
   while (!stopping_.load()) {
@@ -465,20 +468,29 @@ void ReapService::sweeper_loop() {
     const WallTime now = clock_.wall_now();
     std::vector<prefect::FlowRun> runs;
     bool failed = false;
-    for (const char* type : {"RUNNING", "PENDING"}) {
+    // A pass that fails anywhere is repeated from where it began, so no run is passed over.
+    std::vector<SweepCursor*> begun;
+    auto repeat_pass = [&] {
+      for (SweepCursor* c : begun) c->pass_failed();
+    };
+    for (SweepCursor* cursor : {&running_cursor, &pending_cursor}) {
+      const bool running = cursor == &running_cursor;
       std::optional<WallTime> started_before;
-      if (std::string(type) == "RUNNING") started_before = now - grace;
-      for (int page = 0, offset = 0; page < 50; ++page, offset += prefect::kMaxPageSize) {
-        auto r = api->filter_flow_runs(prefect::flow_runs_in_states_body({type}, cfg->reaper.work_pools,
-                                                                         started_before, prefect::kMaxPageSize,
-                                                                         offset));
+      if (running) started_before = now - grace;
+      int offset = cursor->begin_pass();
+      begun.push_back(cursor);
+      for (;;) {
+        auto r = api->filter_flow_runs(prefect::flow_runs_in_states_body({running ? "RUNNING" : "PENDING"},
+                                                                         cfg->reaper.work_pools, started_before,
+                                                                         prefect::kMaxPageSize, offset));
         if (!r) {
           log.warn("orphan sweep could not list runs", {{"error", r.error().message}});
+          repeat_pass();
           failed = true;
           break;
         }
         runs.insert(runs.end(), r->begin(), r->end());
-        if (static_cast<int>(r->size()) < prefect::kMaxPageSize) break;
+        if (!cursor->page_read(r->size(), offset)) break;
       }
       if (failed) break;
     }
@@ -490,6 +502,7 @@ void ReapService::sweeper_loop() {
       auto have = db.store->runs_with_leases(ids);
       if (!have) {
         log.warn("orphan sweep could not read leases", {{"error", have.error().message}});
+        repeat_pass();
         failed = true;
         break;
       }
@@ -504,6 +517,7 @@ void ReapService::sweeper_loop() {
     auto created = db.store->insert_orphan_jobs(orphans);
     if (!created) {
       log.warn("orphan sweep could not record jobs", {{"error", created.error().message}});
+      repeat_pass();
       db.drop_if_broken();
     } else if (*created > 0) {
       log.info("orphan runs found", {{"jobs", *created}});

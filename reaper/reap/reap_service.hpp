@@ -64,6 +64,10 @@ class ReapService final : public BackgroundService {
   // Look for dead leases now (the release path calls it, or NOTIFY lifeline_wakeup).
   void wake();
 
+  // How many pages of runs (prefect::kMaxPageSize each) one orphan sweep reads per state
+  // before the next sweep goes on from there (see SweepCursor); default 50. Before start().
+  void set_orphan_pages_per_pass(int pages) { orphan_pages_per_pass_ = pages < 1 ? 1 : pages; }
+
   RunStatusSource& run_status() { return status_cache_; }
   const std::string& replica_id() const { return replica_; }
 
@@ -90,6 +94,7 @@ class ReapService final : public BackgroundService {
   std::shared_ptr<const Config> config_;
   std::atomic<std::uint64_t> config_generation_{0};
 
+  int orphan_pages_per_pass_ = 50;
   RunStatusCache status_cache_;
   DeploymentNames deployment_names_;
 

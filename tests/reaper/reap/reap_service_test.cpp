@@ -3,6 +3,9 @@
 // checks, the outage rule, Prefect outages and the run-status cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "reaper/prefect/prefect_requests.hpp"
 #include "reaper/reap/transition_ids.hpp"
 #include "tests/reaper/reap/reap_test_env.hpp"
 #include "tests/support/wait.hpp"
@@ -199,6 +202,26 @@ TEST_F(ReapServiceTest, OrphansAndStuckPendingRunsAreFoundWithoutLeases) {
             std::string::npos);
   EXPECT_EQ(env.fake.flow_run(leased)->at("state_type"), "RUNNING");
   EXPECT_EQ(env.count("SELECT count(*) FROM lifeline_reaps WHERE run_id = '" + leased + "'"), 0);
+}
+
+// More runs in a state than one sweep reads: later sweeps go on down the list, so an orphan
+// on the last page is found (it never was while every sweep read the same first pages).
+TEST_F(ReapServiceTest, OrphanSweepGoesOnPastWhatOnePassReads) {
+  std::vector<std::string> runs;
+  for (int i = 0; i < 2 * prefect::kMaxPageSize + 10; ++i)
+    runs.push_back(env.fake.create_run({.state = "RUNNING", .with_deployment = true}));
+  // Prefect lists them by id, highest first: the lowest id is on the last page.
+  std::sort(runs.begin(), runs.end());
+  const std::string orphan = runs.front();
+  for (std::size_t i = 1; i < runs.size(); ++i) env.plant({.run_id = runs[i], .expires_in_ms = 120'000});
+  Config c = env.config();
+  c.reaper.orphan_grace = Duration{500};
+  auto s = env.service(c);
+  s->set_orphan_pages_per_pass(1);
+  s->start();
+  ASSERT_TRUE(wait_until([&] { return job_final(orphan); }, 20s));
+  EXPECT_EQ(job_value(orphan, "reason"), "orphan");
+  EXPECT_EQ(env.count("SELECT count(*) FROM lifeline_reaps"), 1);
 }
 
 TEST_F(ReapServiceTest, ExitZeroButStillRunningAfterCompletionGraceIsIncomplete) {
