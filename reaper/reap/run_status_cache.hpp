@@ -5,17 +5,13 @@
 // when its entry is older than the refresh interval; the refresher reads due runs in
 // batches of up to 200 ids (POST /flow_runs/filter), so Prefect sees at most one read per
 // run per interval however often the pod heartbeats. Entries not asked about for three
-// intervals are dropped. Runs are keyed by their 128-bit id (every heartbeat asks: a lookup
-// must not hash a 36-character string and chase its heap copy); an id that is not a UUID
-// is never cached and always continues.
+// intervals are dropped.
 // Thread-safety: thread-safe (one mutex); stop_reason never blocks on I/O.
 
-#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,15 +29,6 @@ std::optional<std::string> stop_reason_for_state(const std::string& state_type);
 class RunStatusCache final : public RunStatusSource, public RunChangeListener {
  public:
   RunStatusCache(const Clock& clock, Duration refresh);
-
-  // A run's id as two 64-bit halves; nullopt unless `id` is a canonical UUID (either case).
-  struct Key {
-    std::uint64_t hi = 0;
-    std::uint64_t lo = 0;
-    bool operator==(const Key&) const = default;
-  };
-  static std::optional<Key> key_of(std::string_view id);
-  static std::string id_of(Key key);  // lower-case canonical form
 
   std::optional<std::string> stop_reason(const std::string& run_id) override;
   void run_changed(const std::string& run_id) override;
@@ -63,19 +50,13 @@ class RunStatusCache final : public RunStatusSource, public RunChangeListener {
     SteadyTime last_asked{};
     bool queued = false;
   };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept {
-      // Random ids: mixing the halves is enough.
-      return static_cast<std::size_t>(k.hi ^ (k.lo * 0x9E3779B97F4A7C15ull));
-    }
-  };
   void evict_idle(SteadyTime now);
 
   const Clock& clock_;
   mutable std::mutex mu_;
   Duration refresh_;
-  std::unordered_map<Key, Entry, KeyHash> entries_;
-  std::deque<Key> due_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::string> due_;
   SteadyTime last_eviction_{};
 };
 
