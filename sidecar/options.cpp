@@ -83,11 +83,10 @@ Sourced resolve(const Setting& s, const std::map<std::string, std::string, std::
   return {std::string(s.default_value), "default"};
 }
 
-Result<Duration> duration_setting(const Sourced& v, std::string_view name) {
+Result<Duration> duration_setting(const Sourced& v, std::string_view name, bool zero_allowed) {
   auto d = parse_duration(v.value);
   if (!d) return usage_error(std::string(name) + " (from " + v.source + "): " + d.error().message);
-  if (d->count() == 0 && name != "kill-grace" && name != "linger-after-stop" &&
-      name != "await-sigterm")
+  if (d->count() == 0 && !zero_allowed)
     return usage_error(std::string(name) + " (from " + v.source + ") must be longer than 0s");
   return *d;
 }
@@ -285,14 +284,15 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args, cons
   struct {
     const char* name;
     Duration* out;
-  } durations[] = {{"interval", &o.interval},
-                   {"ttl", &o.ttl},
-                   {"kill-grace", &o.kill_grace},
-                   {"linger-after-stop", &o.linger_after_stop},
-                   {"await-sigterm", &o.await_sigterm},
-                   {"start-timeout", &o.start_timeout}};
+    bool zero_allowed;  // 0s means "none" (no grace, no linger, no wait)
+  } durations[] = {{"interval", &o.interval, false},
+                   {"ttl", &o.ttl, false},
+                   {"kill-grace", &o.kill_grace, true},
+                   {"linger-after-stop", &o.linger_after_stop, true},
+                   {"await-sigterm", &o.await_sigterm, true},
+                   {"start-timeout", &o.start_timeout, false}};
   for (auto& d : durations) {
-    auto v = duration_setting(get(d.name), d.name);
+    auto v = duration_setting(get(d.name), d.name, d.zero_allowed);
     if (!v) return v.error();
     *d.out = *v;
   }

@@ -14,9 +14,9 @@
 #include "reaper/prefect/prefect_error.hpp"
 #include "reaper/reap/backoff.hpp"
 #include "reaper/reap/orphan_rules.hpp"
-#include "reaper/reap/sweep_cursor.hpp"
 #include "reaper/reap/reap_store.hpp"
 #include "reaper/reap/reap_worker.hpp"
+#include "reaper/reap/sweep_cursor.hpp"
 #include "reaper/reap/wakeup_listener.hpp"
 #include "reaper/store/pg_connection.hpp"
 #include "shared/address.hpp"
@@ -469,20 +469,21 @@ void ReapService::sweeper_loop() {
     std::vector<prefect::FlowRun> runs;
     bool failed = false;
     // A pass that fails anywhere is repeated from where it began, so no run is passed over.
-    std::vector<SweepCursor*> begun;
+    running_cursor.begin_pass();
+    pending_cursor.begin_pass();
     auto repeat_pass = [&] {
-      for (SweepCursor* c : begun) c->pass_failed();
+      running_cursor.pass_failed();
+      pending_cursor.pass_failed();
     };
-    for (SweepCursor* cursor : {&running_cursor, &pending_cursor}) {
-      const bool running = cursor == &running_cursor;
+    struct Listing {
+      SweepCursor& cursor;
+      const char* state;
       std::optional<WallTime> started_before;
-      if (running) started_before = now - grace;
-      int offset = cursor->begin_pass();
-      begun.push_back(cursor);
-      for (;;) {
-        auto r = api->filter_flow_runs(prefect::flow_runs_in_states_body({running ? "RUNNING" : "PENDING"},
-                                                                         cfg->reaper.work_pools, started_before,
-                                                                         prefect::kMaxPageSize, offset));
+    } listings[] = {{running_cursor, "RUNNING", now - grace}, {pending_cursor, "PENDING", std::nullopt}};
+    for (Listing& l : listings) {
+      for (int offset = l.cursor.offset();;) {
+        auto r = api->filter_flow_runs(prefect::flow_runs_in_states_body(
+            {l.state}, cfg->reaper.work_pools, l.started_before, prefect::kMaxPageSize, offset));
         if (!r) {
           log.warn("orphan sweep could not list runs", {{"error", r.error().message}});
           repeat_pass();
@@ -490,7 +491,7 @@ void ReapService::sweeper_loop() {
           break;
         }
         runs.insert(runs.end(), r->begin(), r->end());
-        if (!cursor->page_read(r->size(), offset)) break;
+        if (!l.cursor.page_read(r->size(), offset)) break;
       }
       if (failed) break;
     }

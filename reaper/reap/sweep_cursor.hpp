@@ -18,11 +18,10 @@ class SweepCursor {
  public:
   SweepCursor(int page_size, int max_pages) : page_size_(page_size), max_pages_(max_pages) {}
 
-  // Starts a pass; returns the offset of its first page.
-  int begin_pass() {
+  // Starts a pass; its first page is at offset().
+  void begin_pass() {
     pass_start_ = offset_;
     pages_ = 0;
-    return offset_;
   }
   // A page of `rows` runs was read. Returns true with `next_offset` set when the pass reads
   // another page, false when the pass is over.
@@ -37,7 +36,7 @@ class SweepCursor {
     next_offset = offset_;
     return true;
   }
-  // The pass failed part-way: the next one repeats it.
+  // The pass failed part-way: the next one repeats it (also right before any page was read).
   void pass_failed() { offset_ = pass_start_; }
 
   int offset() const { return offset_; }

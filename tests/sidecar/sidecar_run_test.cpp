@@ -26,6 +26,13 @@ std::vector<std::string> fast_flags(std::vector<std::string> extra) {
   return f;
 }
 
+// Run-mode settings for a sidecar watching `workload` by pid.
+SidecarProcess::Settings watching(const FakeLeaseEndpoint& reaper, const Subprocess& workload, std::string prefix,
+                                  std::vector<std::string> extra = {}) {
+  extra.insert(extra.begin(), {"--target", "pid:" + std::to_string(workload.pid())});
+  return {.verb = "run", .reaper_url = reaper.url(), .flags = fast_flags(std::move(extra)), .log_prefix = std::move(prefix)};
+}
+
 // A `sleep` whose comm is `name` (comm comes from the executed file's name).
 std::string named_sleep(const std::string& name) {
   auto path = std::filesystem::path(::testing::TempDir()) / name;
@@ -96,8 +103,7 @@ TEST(ChildReaper, ReapsTheChildAndOrphansWithoutBlocking) {
 TEST(SidecarRun, WatchesAPidUntilItExitsThenReleasesAndExits0) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "30"}, "run-pid-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-pid"});
+  SidecarProcess sc(watching(reaper, workload, "run-pid"));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   ASSERT_TRUE(wait_until([&] { return reaper.heartbeat_count() >= 2; }, 5s));
   EXPECT_TRUE(sc.process().running());
@@ -114,9 +120,7 @@ TEST(SidecarRun, WatchesAPidUntilItExitsThenReleasesAndExits0) {
 TEST(SidecarRun, AwaitSigtermKeepsItUpAfterTheReleaseUntilSigterm) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "30"}, "run-await-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid()), "--await-sigterm", "60s"}),
-                     .log_prefix = "run-await"});
+  SidecarProcess sc(watching(reaper, workload, "run-await", {"--await-sigterm", "60s"}));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   workload.signal(SIGKILL);
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("waiting for SIGTERM"), 5s, true).has_value());
@@ -135,9 +139,7 @@ TEST(SidecarRun, AwaitSigtermKeepsItUpAfterTheReleaseUntilSigterm) {
 TEST(SidecarRun, AwaitSigtermEndsAtItsBoundAndKeepsTheStatus) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "60"}, "run-await-stop-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid()), "--await-sigterm", "300ms"}),
-                     .log_prefix = "run-await-stop"});
+  SidecarProcess sc(watching(reaper, workload, "run-await-stop", {"--await-sigterm", "300ms"}));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   reaper.set_answer(FakeLeaseEndpoint::Answer::stop, "another actor crashed the run");
   EXPECT_EQ(sc.process().wait_exit(10s), 4);
@@ -173,8 +175,7 @@ TEST(SidecarRun, StartTimeoutIsAClearError) {
 TEST(SidecarRun, BlackHoledReaperStopsAWorkloadItDidNotStart) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "60"}, "run-bh-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-bh"});
+  SidecarProcess sc(watching(reaper, workload, "run-bh"));
   ASSERT_TRUE(wait_until([&] { return reaper.heartbeat_count() >= 2; }, 5s));
   reaper.set_answer(FakeLeaseEndpoint::Answer::hang);
   EXPECT_EQ(sc.process().wait_exit(10s), 3);
@@ -184,8 +185,7 @@ TEST(SidecarRun, BlackHoledReaperStopsAWorkloadItDidNotStart) {
 TEST(SidecarRun, StopDirectiveExits4) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "60"}, "run-stop-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-stop"});
+  SidecarProcess sc(watching(reaper, workload, "run-stop"));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   reaper.set_answer(FakeLeaseEndpoint::Answer::stop, "another actor crashed the run");
   EXPECT_EQ(sc.process().wait_exit(10s), 4);
@@ -195,8 +195,7 @@ TEST(SidecarRun, StopDirectiveExits4) {
 TEST(SidecarRun, SigtermWhileTheWorkloadRunsIsAnEviction) {
   FakeLeaseEndpoint reaper;
   Subprocess workload(proc({"/bin/sleep", "60"}, "run-evict-wl"));
-  SidecarProcess sc({.verb = "run", .reaper_url = reaper.url(),
-                     .flags = fast_flags({"--target", "pid:" + std::to_string(workload.pid())}), .log_prefix = "run-evict"});
+  SidecarProcess sc(watching(reaper, workload, "run-evict"));
   ASSERT_TRUE(sc.process().wait_for_output(std::regex("workload found"), 5s, true).has_value());
   sc.process().signal(SIGTERM);
   ASSERT_TRUE(wait_until([&] {

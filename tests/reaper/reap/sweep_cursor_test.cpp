@@ -12,7 +12,8 @@ namespace {
 // One pass over a list of `total` runs: the offsets it reads.
 std::vector<int> pass(SweepCursor& c, int total, int page_size) {
   std::vector<int> offsets;
-  int offset = c.begin_pass();
+  c.begin_pass();
+  int offset = c.offset();
   for (;;) {
     offsets.push_back(offset);
     int rows = std::max(0, std::min(page_size, total - offset));
@@ -49,7 +50,8 @@ TEST(SweepCursor, AListThatShrankBelowTheCursorStartsOver) {
 TEST(SweepCursor, AFailedPassIsRepeatedFromWhereItBegan) {
   SweepCursor c(200, 2);
   EXPECT_EQ(pass(c, 1000, 200), (std::vector<int>{0, 200}));
-  int offset = c.begin_pass();
+  c.begin_pass();
+  int offset = c.offset();
   EXPECT_EQ(offset, 400);
   EXPECT_TRUE(c.page_read(200, offset));
   EXPECT_EQ(offset, 600);
