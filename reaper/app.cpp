@@ -185,7 +185,7 @@ int App::serve() {
     l->api = std::make_unique<api::LeaseApi>(config_, *batcher_, metrics_, log_, status_source_);
     l->api->set_release_listener(wake_on_release);
     l->server = std::make_unique<http::Server>(
-        *l->io, [api = l->api.get()](http::Request r) { return api->handle(std::move(r)); },
+        *l->io, [api = l->api.get()](const http::Request& r) { return api->handle(r); },
         limits_of(config_, api_threads), log_);
     l->server->set_tls(tls);
     // The first binds the port; the others accept on the same socket.

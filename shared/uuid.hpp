@@ -7,6 +7,9 @@
 
 namespace lifeline {
 
+// Characters in the canonical form.
+constexpr std::size_t kUuidLength = 36;
+
 // True for the canonical 8-4-4-4-12 hex form (either case).
 bool is_uuid(std::string_view text);
 

@@ -50,7 +50,7 @@ HealthServer::HealthServer(boost::asio::io_context& io, std::function<HealthSnap
     : snapshot_(std::move(snapshot)),
       metrics_(metrics),
       server_(io,
-              [this](http::Request req) -> boost::asio::awaitable<http::Response> {
+              [this](const http::Request& req) -> boost::asio::awaitable<http::Response> {
                 co_return health_response(req, snapshot_(), metrics_);
               },
               http::ServerLimits{.max_header_bytes = 8 * 1024,

@@ -2,8 +2,12 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <array>
+
 #include "reaper/api/lease_request.hpp"
 #include "shared/metrics_text.hpp"
+#include "shared/uuid.hpp"
 
 namespace lifeline::reaper::api {
 
@@ -43,7 +47,7 @@ http::Response LeaseApi::reject(const char* result, http::Response r) {
   return r;
 }
 
-asio::awaitable<http::Response> LeaseApi::handle(http::Request req) {
+asio::awaitable<http::Response> LeaseApi::handle(const http::Request& req) {
   InFlight guard(in_flight_);
   RouteMatch m = match_route(req.path);
   if (m.route == Route::not_found) co_return http::json_error(404, "not_found", "no such endpoint: " + req.path);
@@ -72,10 +76,14 @@ asio::awaitable<http::Response> LeaseApi::handle(http::Request req) {
   co_return co_await release(req, m.run_id);
 }
 
-asio::awaitable<http::Response> LeaseApi::renew(const http::Request& req, const std::string& raw_id) {
+asio::awaitable<http::Response> LeaseApi::renew(const http::Request& req, std::string_view raw_id) {
   auto parsed = parse_renew(raw_id, req.body, leases_);
   if (!parsed) co_return reject("bad_request", http::json_error(400, "bad_request", parsed.error().message));
-  std::string run_id = parsed->run_id;
+  // The canonical id (always 36 characters) outlives the request handed to the store,
+  // kept in this frame rather than in a second heap string.
+  std::array<char, kUuidLength> id_text{};
+  std::copy_n(parsed->run_id.data(), std::min(parsed->run_id.size(), id_text.size()), id_text.begin());
+  const std::string_view run_id(id_text.data(), std::min(parsed->run_id.size(), id_text.size()));
   store::RenewResult r = co_await store_.async_renew(std::move(*parsed), asio::use_awaitable);
   std::optional<std::string> stop_reason;
   switch (r.status) {
@@ -95,7 +103,7 @@ asio::awaitable<http::Response> LeaseApi::renew(const http::Request& req, const 
   co_return render_renew(run_id, r, stop_reason ? &*stop_reason : nullptr);
 }
 
-asio::awaitable<http::Response> LeaseApi::release(const http::Request& req, const std::string& raw_id) {
+asio::awaitable<http::Response> LeaseApi::release(const http::Request& req, std::string_view raw_id) {
   auto parsed = parse_release(raw_id, req.body);
   if (!parsed) co_return http::json_error(400, "bad_request", parsed.error().message);
   std::string run_id = parsed->run_id;

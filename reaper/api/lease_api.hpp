@@ -28,7 +28,8 @@ class LeaseApi {
   LeaseApi(const Config& config, store::LeaseBatcher& store, ReaperMetrics& metrics, const Logger& log,
            RunStatusSource* status = nullptr);
 
-  boost::asio::awaitable<http::Response> handle(http::Request req);
+  // `req` must stay valid until the awaitable completes (the HTTP server's contract).
+  boost::asio::awaitable<http::Response> handle(const http::Request& req);
 
   // Applies what can change live: TTL bounds and the token.
   void reload(const Config& config);
@@ -42,8 +43,8 @@ class LeaseApi {
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
-  boost::asio::awaitable<http::Response> renew(const http::Request& req, const std::string& raw_id);
-  boost::asio::awaitable<http::Response> release(const http::Request& req, const std::string& raw_id);
+  boost::asio::awaitable<http::Response> renew(const http::Request& req, std::string_view raw_id);
+  boost::asio::awaitable<http::Response> release(const http::Request& req, std::string_view raw_id);
   boost::asio::awaitable<http::Response> list(const http::Request& req);
   http::Response readyz() const;
   http::Response reject(const char* result, http::Response r);

@@ -103,8 +103,8 @@ RouteMatch match_route(std::string_view path) {
   if (path.size() > kLeases.size() + 1 && path.substr(0, kLeases.size() + 1) == "/v1/leases/") {
     std::string_view rest = path.substr(kLeases.size() + 1);
     auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return {Route::renew, std::string(rest), "PUT"};
-    if (rest.substr(slash) == "/release" && slash > 0) return {Route::release, std::string(rest.substr(0, slash)), "POST"};
+    if (slash == std::string_view::npos) return {Route::renew, rest, "PUT"};
+    if (rest.substr(slash) == "/release" && slash > 0) return {Route::release, rest.substr(0, slash), "POST"};
   }
   return {Route::not_found, {}, ""};
 }
@@ -225,7 +225,7 @@ Result<store::LeaseQuery> parse_lease_query(const http::Request& req) {
   return q;
 }
 
-http::Response render_renew(const std::string& run_id, const store::RenewResult& r, const std::string* stop_reason) {
+http::Response render_renew(std::string_view run_id, const store::RenewResult& r, const std::string* stop_reason) {
   switch (r.status) {
     case store::RenewStatus::renewed:
     case store::RenewStatus::stop: {
@@ -256,9 +256,9 @@ http::Response render_renew(const std::string& run_id, const store::RenewResult&
                           "the store cannot make the renewal durable: " + (r.reason.empty() ? "unknown" : r.reason));
 }
 
-http::Response render_release(const std::string& run_id, const store::ReleaseResult& r) {
+http::Response render_release(std::string_view run_id, const store::ReleaseResult& r) {
   auto ok = [&](const char* note) {
-    std::string body = "{\"run_id\":\"" + run_id + "\",\"epoch\":" + std::to_string(r.epoch) +
+    std::string body = "{\"run_id\":\"" + std::string(run_id) + "\",\"epoch\":" + std::to_string(r.epoch) +
                        ",\"state\":" + http::json_quote(r.state);
     if (note != nullptr && !r.reason.empty()) body += ",\"detail\":" + http::json_quote(r.reason);
     return json_response(200, body + "}");

@@ -18,7 +18,7 @@ enum class Route { renew, release, list, healthz, readyz, metrics, not_found };
 
 struct RouteMatch {
   Route route = Route::not_found;
-  std::string run_id;          // raw path segment for renew and release
+  std::string_view run_id;     // raw path segment for renew and release (a view of the path)
   const char* allowed = "";    // the one method the route accepts, for 405
 };
 
@@ -37,9 +37,9 @@ constexpr std::size_t kMaxNameLength = 253;  // a Kubernetes object name
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
 
-http::Response render_renew(const std::string& run_id, const store::RenewResult& r,
+http::Response render_renew(std::string_view run_id, const store::RenewResult& r,
                             const std::string* stop_reason);
-http::Response render_release(const std::string& run_id, const store::ReleaseResult& r);
+http::Response render_release(std::string_view run_id, const store::ReleaseResult& r);
 http::Response render_list(const store::LeaseList& list);
 
 }  // namespace lifeline::reaper::api

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace lifeline::reaper {
 
@@ -17,7 +18,7 @@ class RunStatusSource {
   // A reason to stop the pod holding `run_id` if the latest known Prefect state says so
   // (CANCELLING, CANCELLED, or CRASHED while this lease is active); nullopt otherwise.
   // Asks for a background refresh when the cached answer is older than the interval.
-  virtual std::optional<std::string> stop_reason(const std::string& run_id) = 0;
+  virtual std::optional<std::string> stop_reason(std::string_view run_id) = 0;
 };
 
 }  // namespace lifeline::reaper

@@ -5,6 +5,7 @@
 #include <boost/asio/prefer.hpp>
 
 #include <algorithm>
+#include <memory_resource>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -130,10 +131,10 @@ class RenewAnswers {
   // Every answer added is delivered, whichever way the batch ended.
   ~RenewAnswers() { post(); }
 
-  void add(Handler handler, RenewResult result) {
-    auto ex = asio::get_associated_executor(handler, fallback_);
+  void add(Handler handler, const asio::any_io_executor& executor, RenewResult result) {
+    const asio::any_io_executor& ex = executor ? executor : fallback_;
     auto it = std::find_if(groups_.begin(), groups_.end(), [&](const Group& g) { return g.executor == ex; });
-    if (it == groups_.end()) it = groups_.insert(groups_.end(), Group{std::move(ex), {}});
+    if (it == groups_.end()) it = groups_.insert(groups_.end(), Group{ex, {}});
     it->answers.emplace_back(std::move(handler), std::move(result));
   }
 
@@ -146,7 +147,7 @@ class RenewAnswers {
   }
 
   struct Group {
-    asio::any_completion_executor executor;
+    asio::any_io_executor executor;
     std::vector<std::pair<Handler, RenewResult>> answers;
   };
   const asio::any_io_executor& fallback_;
@@ -154,12 +155,12 @@ class RenewAnswers {
 };
 }  // namespace
 
-void LeaseBatcher::submit_renew(RenewRequest req, RenewHandler handler) {
+void LeaseBatcher::submit_renew(RenewRequest req, RenewHandler handler, asio::any_io_executor executor) {
   bool wake = false;
   {
     std::unique_lock lk(mu_);
     if (!stopping_ && available() && renews_.size() < options_.max_pending) {
-      renews_.push_back({std::move(req), std::move(handler), Steady::now()});
+      renews_.push_back({std::move(req), std::move(handler), std::move(executor), Steady::now()});
       // Wake the store thread when it may be idle (first item) or may be waiting out
       // the flush window (a full batch). Otherwise it is busy and will look anyway.
       wake = renews_.size() == 1 || renews_.size() == max_batch_.load(std::memory_order_relaxed);
@@ -170,7 +171,8 @@ void LeaseBatcher::submit_renew(RenewRequest req, RenewHandler handler) {
   if (handler) {
     RenewResult r{RenewStatus::unavailable, 0, req.ttl,
                   available() ? "too many heartbeats waiting for the store" : "database unreachable"};
-    complete(std::move(handler), std::move(r));
+    RenewAnswers answers(io_);
+    answers.add(std::move(handler), executor, std::move(r));
   }
 }
 
@@ -235,7 +237,11 @@ void LeaseBatcher::fail_queued(const std::string& why) {
     renews.swap(renews_);
     jobs.swap(jobs_);
   }
-  for (auto& p : renews) complete(std::move(p.handler), RenewResult{RenewStatus::unavailable, 0, p.req.ttl, why});
+  {
+    RenewAnswers answers(io_);
+    for (auto& p : renews)
+      answers.add(std::move(p.handler), p.executor, RenewResult{RenewStatus::unavailable, 0, p.req.ttl, why});
+  }
   for (auto& j : jobs) j->run(*this, nullptr, why);
 }
 
@@ -283,9 +289,12 @@ void LeaseBatcher::run() {
         cv_.wait_until(lk, flush_at, [&] { return stopping_ || renews_.size() >= max_batch; });
         // One batch of distinct runs; a second heartbeat of a run already in the batch
         // waits for the next one (one row cannot be upserted twice in a statement).
-        std::unordered_set<std::string_view> ids;
+        // The set's nodes come from an arena reused by every batch: no allocation per heartbeat.
+        std::pmr::monotonic_buffer_resource arena(id_arena_.data(), id_arena_.size(), std::pmr::new_delete_resource());
+        std::pmr::unordered_set<std::string_view> ids(&arena);
         std::deque<PendingRenew> later;
         batch.reserve(std::min(max_batch, renews_.size()));
+        ids.reserve(batch.capacity());
         while (!renews_.empty() && batch.size() < max_batch) {
           PendingRenew& p = renews_.front();
           if (ids.insert(p.req.run_id).second) batch.push_back(std::move(p));
@@ -319,7 +328,7 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
   live.reserve(batch.size());
   for (auto& p : batch) {
     if (now - p.enqueued > options_.commit_timeout) {
-      answers.add(std::move(p.handler),
+      answers.add(std::move(p.handler), p.executor,
                   RenewResult{RenewStatus::unavailable, 0, p.req.ttl, "timed out waiting for the store"});
       continue;
     }
@@ -329,7 +338,8 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
   if (reqs.empty()) return;
   if (!store_) {
     for (std::size_t i = 0; i < live.size(); ++i)
-      answers.add(std::move(live[i]->handler), RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "database unreachable"});
+      answers.add(std::move(live[i]->handler), live[i]->executor,
+                  RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "database unreachable"});
     return;
   }
   auto started = Steady::now();
@@ -338,14 +348,15 @@ void LeaseBatcher::flush(std::vector<PendingRenew>& batch) {
   if (!results) {
     disconnect(results.error().message);
     for (std::size_t i = 0; i < live.size(); ++i)
-      answers.add(std::move(live[i]->handler),
+      answers.add(std::move(live[i]->handler), live[i]->executor,
                   RenewResult{RenewStatus::unavailable, 0, reqs[i].ttl, "store failed: " + results.error().message});
     return;
   }
   batches_.fetch_add(1);
   metrics_.store_flush_duration().Observe(elapsed);
   metrics_.store_batch_size().Observe(static_cast<double>(reqs.size()));
-  for (std::size_t i = 0; i < live.size(); ++i) answers.add(std::move(live[i]->handler), std::move((*results)[i]));
+  for (std::size_t i = 0; i < live.size(); ++i)
+    answers.add(std::move(live[i]->handler), live[i]->executor, std::move((*results)[i]));
 }
 
 }  // namespace lifeline::reaper::store

@@ -13,6 +13,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 
 #include <atomic>
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "reaper/metrics.hpp"
 #include "reaper/store/lease_store.hpp"
@@ -69,7 +71,12 @@ class LeaseBatcher {
   template <typename Token>
   auto async_renew(RenewRequest req, Token&& token) {
     return boost::asio::async_initiate<Token, void(RenewResult)>(
-        [this](auto handler, RenewRequest r) { submit_renew(std::move(r), RenewHandler(std::move(handler))); },
+        [this](auto handler, RenewRequest r) {
+          // Looked up while the handler's type is known: through the type-erased handler
+          // it would cost two allocations per heartbeat on the store thread.
+          boost::asio::any_io_executor ex = boost::asio::get_associated_executor(handler, io_);
+          submit_renew(std::move(r), RenewHandler(std::move(handler)), std::move(ex));
+        },
         token, std::move(req));
   }
   template <typename Token>
@@ -91,13 +98,14 @@ class LeaseBatcher {
   struct PendingRenew {
     RenewRequest req;
     RenewHandler handler;
+    boost::asio::any_io_executor executor;  // where the handler runs
     std::chrono::steady_clock::time_point enqueued;
   };
   class Job;  // a release or a listing, run alone
   class ReleaseJob;
   class ListJob;
 
-  void submit_renew(RenewRequest req, RenewHandler handler);
+  void submit_renew(RenewRequest req, RenewHandler handler, boost::asio::any_io_executor executor);
   void submit_release(ReleaseRequest req, ReleaseHandler handler);
   void submit_list(LeaseQuery q, ListHandler handler);
   void submit_job(std::unique_ptr<Job> job);
@@ -129,6 +137,7 @@ class LeaseBatcher {
   std::atomic<std::size_t> max_batch_;
 
   // Owned by the store thread.
+  std::vector<std::byte> id_arena_ = std::vector<std::byte>(128 * 1024);  // a batch's distinct-run set
   std::optional<PgConnection> conn_;
   std::optional<LeaseStore> store_;
   std::thread thread_;

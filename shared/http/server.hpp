@@ -39,7 +39,10 @@ struct ServerLimits {
   std::size_t max_connections = 100'000;       // beyond it new connections are closed at once
 };
 
-using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+// The request stays valid until the handler's awaitable completes, and no longer: the
+// server reuses its storage (and the capacity of its strings) for the connection's next
+// request.
+using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 
 class Server {
  public:

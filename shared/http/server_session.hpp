@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <memory_resource>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -35,7 +38,12 @@ using Clock = std::chrono::steady_clock;
 // its per-answer header container.
 void serialize(const Response& r, unsigned version, bool keep_alive, std::string& out);
 
-using RequestParser = bhttp::request_parser<bhttp::string_body>;
+// A request's header fields (and its method and target) are allocated from an arena that
+// lives for one request: a heartbeat's half-dozen fields cost no allocation each.
+using FieldsAllocator = std::pmr::polymorphic_allocator<char>;
+using RequestParser = bhttp::parser<true, bhttp::string_body, FieldsAllocator>;
+// Room for a heartbeat's header fields with a bearer token; larger headers spill to the heap.
+constexpr std::size_t kFieldsArenaBytes = 1024;
 
 // Reads one request into `parser`: parses what `buffer` already holds and reads from the
 // stream only when the parser needs more. (Beast's async_read_header and async_read post
@@ -117,9 +125,18 @@ template <typename Stream>
 boost::asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, const std::string& remote) {
   namespace bhttp = boost::beast::http;
   boost::beast::flat_buffer buffer{limits_.max_header_bytes};
+  // One request at a time, reused: its strings keep their capacity, so that a keep-alive
+  // connection's requests cost no allocation for their path, headers or body.
+  Request req;
+  req.remote = remote;
+  alignas(std::max_align_t) std::byte fields_arena[detail::kFieldsArenaBytes];
   bool first = true;
   while (!stopped_) {
-    detail::RequestParser parser;
+    std::pmr::monotonic_buffer_resource arena(fields_arena, sizeof fields_arena, std::pmr::new_delete_resource());
+    detail::RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                                 std::make_tuple(detail::FieldsAllocator(&arena)));
+    req.body.clear();
+    parser.get().body().swap(req.body);  // the body is read into the previous one's capacity
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
     parser.eager(true);
@@ -147,20 +164,19 @@ boost::asio::awaitable<void> Server::exchange(Connection& conn, Stream& stream, 
       break;
     }
     auto& breq = parser.get();
-    Request req;
-    req.method = std::string(breq.method_string());
+    req.method.assign(breq.method_string());
     std::string_view target = breq.target();
     auto q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    req.content_type = std::string(breq[bhttp::field::content_type]);
-    req.authorization = std::string(breq[bhttp::field::authorization]);
-    req.body = std::move(breq.body());
-    req.remote = remote;
+    req.path.assign(target.substr(0, q));
+    if (q != std::string_view::npos) req.query.assign(target.substr(q + 1));
+    else req.query.clear();
+    req.content_type.assign(breq[bhttp::field::content_type]);
+    req.authorization.assign(breq[bhttp::field::authorization]);
+    req.body.swap(breq.body());
     bool keep_alive = breq.keep_alive();
     unsigned version = breq.version();
     conn.expires_never();  // the handler may wait (group commit); it bounds itself
-    Response resp = co_await handler_(std::move(req));
+    Response resp = co_await handler_(req);
     keep_alive = keep_alive && !resp.close && !stopped_ && !draining_;
     detail::serialize(resp, version, keep_alive, conn.answer);
     conn.expires_after(limits_.request_timeout);

@@ -64,7 +64,7 @@ struct World {
   http::Response handle(http::Request req) {
     std::optional<http::Response> out;
     io.restart();
-    asio::co_spawn(io, lease_api.handle(std::move(req)), [&](std::exception_ptr e, http::Response r) {
+    asio::co_spawn(io, lease_api.handle(req), [&](std::exception_ptr e, http::Response r) {
       if (e) std::rethrow_exception(e);  // an exception escaping the handler is a finding
       out = std::move(r);
     });

@@ -48,7 +48,7 @@ class ReaperHarness {
     http::ServerLimits limits;
     limits.max_body_bytes = config_.server.max_body_bytes;
     server_ = std::make_unique<http::Server>(
-        io_, [this](http::Request r) { return api_->handle(std::move(r)); }, limits, log_);
+        io_, [this](const http::Request& r) { return api_->handle(r); }, limits, log_);
     auto p = server_->listen({"127.0.0.1", 0});
     EXPECT_TRUE(p.ok());
     port_ = p.ok() ? *p : 0;

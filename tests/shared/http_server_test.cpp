@@ -20,7 +20,7 @@ class ServerFixture : public ::testing::Test {
   void start(http::ServerLimits limits = {}) {
     server_ = std::make_unique<http::Server>(
         io_,
-        [this](http::Request req) -> asio::awaitable<http::Response> {
+        [this](const http::Request& req) -> asio::awaitable<http::Response> {
           if (req.path == "/slow") {
             // A handler that waits without holding the thread, as a group commit does.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
@@ -32,6 +32,11 @@ class ServerFixture : public ::testing::Test {
             r.content_type = "application/octet-stream";
             r.body.resize(8 << 20);
             for (std::size_t i = 0; i < r.body.size(); ++i) r.body[i] = static_cast<char>('a' + i % 23);
+            co_return r;
+          }
+          if (req.path == "/echo") {  // every field of the request, to show that none leaks into the next
+            r.content_type = "text/plain";
+            r.body = req.method + "|" + req.query + "|" + req.content_type + "|" + req.authorization + "|" + req.body;
             co_return r;
           }
           r.body = "{\"method\":\"" + req.method + "\",\"path\":\"" + req.path + "\",\"q\":\"" +
@@ -74,6 +79,34 @@ TEST_F(ServerFixture, ServesRequestsOnOneKeepAliveConnection) {
   std::promise<std::size_t> conns;
   asio::post(io_, [&] { conns.set_value(server_->connection_count()); });
   EXPECT_EQ(conns.get_future().get(), 1u);
+}
+
+// The server reuses one request's storage for the next on a connection: nothing of a
+// request may show in the next, whichever fields it lacks, and headers beyond the fields'
+// arena (1 KiB) are read whole.
+TEST_F(ServerFixture, ARequestSeesNothingOfThePreviousOneOnItsConnection) {
+  start();
+  httplib::Client cli("127.0.0.1", port_);
+  cli.set_keep_alive(true);
+  auto full = cli.Put("/echo?a=1", httplib::Headers{{"Authorization", "Bearer t0ken"}}, "{\"k\":\"v\"}",
+                      "application/json");
+  ASSERT_TRUE(full) << httplib::to_string(full.error());
+  EXPECT_EQ(full->body, "PUT|a=1|application/json|Bearer t0ken|{\"k\":\"v\"}");
+  auto bare = cli.Get("/echo");
+  ASSERT_TRUE(bare) << httplib::to_string(bare.error());
+  EXPECT_EQ(bare->body, "GET||||");
+  httplib::Headers many;
+  for (int i = 0; i < 40; ++i) many.emplace("X-Filler-" + std::to_string(i), std::string(60, 'f'));
+  many.emplace("Authorization", "Bearer after-the-arena");
+  auto big = cli.Post("/echo?b=2", many, "body", "text/plain");
+  ASSERT_TRUE(big) << httplib::to_string(big.error());
+  EXPECT_EQ(big->body, "POST|b=2|text/plain|Bearer after-the-arena|body");
+  auto again = cli.Get("/echo");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, "GET||||");
+  std::promise<std::size_t> conns;
+  asio::post(io_, [&] { conns.set_value(server_->connection_count()); });
+  EXPECT_EQ(conns.get_future().get(), 1u);  // all four on one connection
 }
 
 TEST_F(ServerFixture, HandlersMayWaitWithoutBlockingOthers) {

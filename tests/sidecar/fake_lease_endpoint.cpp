@@ -24,7 +24,7 @@ class FakeLeaseEndpoint::Impl {
  public:
   Impl()
       : log_(clock_, "fake-reaper", LogLevel::error),
-        server_(io_, [this](http::Request r) { return handle(std::move(r)); }, http::ServerLimits{}, log_) {
+        server_(io_, [this](const http::Request& r) { return handle(r); }, http::ServerLimits{}, log_) {
     auto port = server_.listen(HostPort{"127.0.0.1", 0});
     if (!port) throw std::runtime_error(port.error().message);
     port_ = *port;

@@ -243,7 +243,7 @@ TEST_F(LeaseApiTest, ListLeasesWithFilters) {
 
 class FixedStatus final : public RunStatusSource {
  public:
-  std::optional<std::string> stop_reason(const std::string& run_id) override {
+  std::optional<std::string> stop_reason(std::string_view run_id) override {
     ++asked;
     if (run_id == cancelled) return std::string("run is CANCELLING in Prefect");
     return std::nullopt;

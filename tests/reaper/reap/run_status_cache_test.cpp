@@ -1,6 +1,8 @@
 // The heartbeat API's non-blocking view of Prefect states, and the orphan selection rules.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "reaper/reap/orphan_rules.hpp"
 #include "reaper/reap/run_status_cache.hpp"
 
@@ -16,19 +18,27 @@ prefect::FlowRun run_in(const std::string& id, const std::string& type, WallTime
   return r;
 }
 
+// Run ids as the API hands them over: canonical UUIDs.
+std::string run_id(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "6f0e2c1a-1111-4222-8333-%012x", n);
+  return buf;
+}
+
 TEST(RunStatusCache, AnswersAtOnceAndRefreshesAtMostOncePerInterval) {
   FakeClock clock;
   RunStatusCache cache(clock, 10s);
-  EXPECT_EQ(cache.stop_reason("a"), std::nullopt);  // unknown yet: continue
-  EXPECT_EQ(cache.stop_reason("a"), std::nullopt);
+  const std::string a = run_id(1);
+  EXPECT_EQ(cache.stop_reason(a), std::nullopt);  // unknown yet: continue
+  EXPECT_EQ(cache.stop_reason(a), std::nullopt);
   auto due = cache.take_due(200);
-  ASSERT_EQ(due, std::vector<std::string>{"a"});  // asked twice, read once
-  cache.update(due, {run_in("a", "CANCELLING")});
-  EXPECT_NE(cache.stop_reason("a"), std::nullopt);
+  ASSERT_EQ(due, std::vector<std::string>{a});  // asked twice, read once
+  cache.update(due, {run_in(a, "CANCELLING")});
+  EXPECT_NE(cache.stop_reason(a), std::nullopt);
   EXPECT_TRUE(cache.take_due(200).empty());  // fresh
   clock.advance(10s);
-  EXPECT_NE(cache.stop_reason("a"), std::nullopt);  // still the last answer
-  EXPECT_EQ(cache.take_due(200), std::vector<std::string>{"a"});
+  EXPECT_NE(cache.stop_reason(a), std::nullopt);  // still the last answer
+  EXPECT_EQ(cache.take_due(200), std::vector<std::string>{a});
 }
 
 TEST(RunStatusCache, FinishingRunsContinueOthersStop) {
@@ -43,24 +53,56 @@ TEST(RunStatusCache, FinishingRunsContinueOthersStop) {
 TEST(RunStatusCache, BatchesAndForgetsRunsLifelineChanged) {
   FakeClock clock;
   RunStatusCache cache(clock, 10s);
-  for (int i = 0; i < 450; ++i) (void)cache.stop_reason("r" + std::to_string(i));
+  for (int i = 0; i < 450; ++i) (void)cache.stop_reason(run_id(i));
   EXPECT_EQ(cache.take_due(200).size(), 200u);
   EXPECT_EQ(cache.take_due(200).size(), 200u);
   EXPECT_EQ(cache.take_due(200).size(), 50u);
-  cache.update({"r1"}, {run_in("r1", "CRASHED")});
-  EXPECT_TRUE(cache.stop_reason("r1"));
-  cache.run_changed("r1");  // lifeline rescheduled it: the old answer must not stop the new pod
-  EXPECT_FALSE(cache.stop_reason("r1"));
-  EXPECT_EQ(cache.take_due(200), std::vector<std::string>{"r1"});
+  const std::string r1 = run_id(1);
+  cache.update({r1}, {run_in(r1, "CRASHED")});
+  EXPECT_TRUE(cache.stop_reason(r1));
+  cache.run_changed(r1);  // lifeline rescheduled it: the old answer must not stop the new pod
+  EXPECT_FALSE(cache.stop_reason(r1));
+  EXPECT_EQ(cache.take_due(200), std::vector<std::string>{r1});
 }
 
 TEST(RunStatusCache, DropsRunsNobodyAsksAbout) {
   FakeClock clock;
   RunStatusCache cache(clock, 10s);
-  (void)cache.stop_reason("a");
+  (void)cache.stop_reason(run_id(7));
   cache.update(cache.take_due(10), {});
   clock.advance(31s);
   (void)cache.take_due(10);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(RunStatusCache, KeysAreTheIdsBitsWhateverTheCase) {
+  const std::string id = "0123abcd-4567-89ef-fedc-ba9876543210";
+  auto key = RunStatusCache::key_of(id);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->hi, 0x0123abcd456789efull);
+  EXPECT_EQ(key->lo, 0xfedcba9876543210ull);
+  EXPECT_EQ(RunStatusCache::id_of(*key), id);
+  EXPECT_EQ(RunStatusCache::key_of("0123ABCD-4567-89EF-FEDC-BA9876543210"), key);
+
+  // Prefect's answer in upper case still updates the entry asked in lower case.
+  FakeClock clock;
+  RunStatusCache cache(clock, 10s);
+  (void)cache.stop_reason(id);
+  auto due = cache.take_due(10);
+  ASSERT_EQ(due, std::vector<std::string>{id});
+  cache.update(due, {run_in("0123ABCD-4567-89EF-FEDC-BA9876543210", "CANCELLED")});
+  EXPECT_TRUE(cache.stop_reason(id));
+}
+
+TEST(RunStatusCache, AnIdThatIsNotAUuidIsNeverCachedAndContinues) {
+  for (std::string bad : {"", "a", "0123abcd-4567-89ef-fedc-ba987654321", "0123abcd-4567-89ef-fedc-ba98765432100",
+                          "0123abcd_4567-89ef-fedc-ba9876543210", "0123abcg-4567-89ef-fedc-ba9876543210"})
+    EXPECT_FALSE(RunStatusCache::key_of(bad)) << bad;
+  FakeClock clock;
+  RunStatusCache cache(clock, 10s);
+  EXPECT_EQ(cache.stop_reason("not-a-uuid"), std::nullopt);
+  cache.run_changed("not-a-uuid");
+  EXPECT_TRUE(cache.take_due(10).empty());
   EXPECT_EQ(cache.size(), 0u);
 }
 
