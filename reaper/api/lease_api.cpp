@@ -48,8 +48,17 @@ http::Response LeaseApi::reject(const char* result, http::Response r) {
 }
 
 asio::awaitable<http::Response> LeaseApi::handle(const http::Request& req) {
-  InFlight guard(in_flight_);
+  // A well-formed heartbeat, nearly every request, goes straight to renew's coroutine: one
+  // coroutine frame per heartbeat instead of two, and one level less to resume through.
   RouteMatch m = match_route(req.path);
+  if (m.route == Route::renew && req.method == m.allowed && auth_.allows(req.authorization) &&
+      is_json_content_type(req.content_type))
+    return renew(req, m.run_id);
+  return route(req, m);
+}
+
+asio::awaitable<http::Response> LeaseApi::route(const http::Request& req, RouteMatch m) {
+  InFlight guard(in_flight_);
   if (m.route == Route::not_found) co_return http::json_error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method != m.allowed) {
     auto r = http::json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
@@ -72,11 +81,12 @@ asio::awaitable<http::Response> LeaseApi::handle(const http::Request& req) {
   counted = m.route == Route::renew ? "bad_request" : nullptr;
   if (!is_json_content_type(req.content_type))
     co_return reject(counted, http::json_error(415, "unsupported_media_type", "Content-Type must be application/json"));
-  if (m.route == Route::renew) co_return co_await renew(req, m.run_id);
+  if (m.route == Route::renew) co_return co_await renew(req, m.run_id);  // handle() takes this path first
   co_return co_await release(req, m.run_id);
 }
 
 asio::awaitable<http::Response> LeaseApi::renew(const http::Request& req, std::string_view raw_id) {
+  InFlight guard(in_flight_);
   auto parsed = parse_renew(raw_id, req.body, leases_);
   if (!parsed) co_return reject("bad_request", http::json_error(400, "bad_request", parsed.error().message));
   // The canonical id (always 36 characters) outlives the request handed to the store,

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "reaper/api/bearer_auth.hpp"
+#include "reaper/api/lease_request.hpp"
 #include "reaper/api/run_status_source.hpp"
 #include "reaper/config.hpp"
 #include "reaper/metrics.hpp"
@@ -43,6 +44,8 @@ class LeaseApi {
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
+  // Every request but a well-formed heartbeat (routing, rejections, the other endpoints).
+  boost::asio::awaitable<http::Response> route(const http::Request& req, RouteMatch m);
   boost::asio::awaitable<http::Response> renew(const http::Request& req, std::string_view raw_id);
   boost::asio::awaitable<http::Response> release(const http::Request& req, std::string_view raw_id);
   boost::asio::awaitable<http::Response> list(const http::Request& req);
