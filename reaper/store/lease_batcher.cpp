@@ -291,7 +291,7 @@ void LeaseBatcher::run() {
         // waits for the next one (one row cannot be upserted twice in a statement).
         // The set's nodes come from an arena reused by every batch: no allocation per heartbeat.
         std::pmr::monotonic_buffer_resource arena(id_arena_.data(), id_arena_.size(), std::pmr::new_delete_resource());
-        std::pmr::unordered_set<std::string_view> ids(&arena);
+        std::pmr::unordered_set<std::string_view, RunIdHash> ids(&arena);
         std::deque<PendingRenew> later;
         batch.reserve(std::min(max_batch, renews_.size()));
         ids.reserve(batch.capacity());

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "reaper/store/batch_positions.hpp"
 #include "reaper/store/pg_array.hpp"
 
 namespace lifeline::reaper::store {
@@ -111,18 +112,15 @@ Result<std::vector<RenewResult>> LeaseStore::renew_batch(std::span<const RenewRe
   auto res = conn_.exec_prepared(kRenewName, params, timeout);
   if (!res) return res.error();
 
-  std::unordered_map<std::string_view, std::size_t> index;
-  index.reserve(batch.size() * 2);
-  for (std::size_t i = 0; i < batch.size(); ++i) index.emplace(batch[i].run_id, i);
-
+  BatchPositions index(batch);
   std::vector<RenewResult> out(batch.size());
   std::vector<bool> done(batch.size(), false);
   std::size_t renewed = 0;
   for (int row = 0; row < res->rows(); ++row) {
-    auto it = index.find(res->text(row, 0));
-    if (it == index.end()) continue;
-    out[it->second] = RenewResult{RenewStatus::renewed, res->integer(row, 1), batch[it->second].ttl, {}};
-    done[it->second] = true;
+    auto i = index.find(res->text(row, 0));
+    if (!i) continue;
+    out[*i] = RenewResult{RenewStatus::renewed, res->integer(row, 1), batch[*i].ttl, {}};
+    done[*i] = true;
     ++renewed;
   }
   if (renewed == batch.size()) return out;
@@ -137,12 +135,12 @@ Result<std::vector<RenewResult>> LeaseStore::renew_batch(std::span<const RenewRe
   auto snap = conn_.exec_prepared(kSnapshotName, sp, timeout);
   if (!snap) return snap.error();
   for (int row = 0; row < snap->rows(); ++row) {
-    auto it = index.find(snap->text(row, 0));
-    if (it == index.end() || done[it->second]) continue;
-    auto decision = decide_renewal(snapshot_of(*snap, row), batch[it->second].holder);
-    RenewResult& r = out[it->second];
+    auto i = index.find(snap->text(row, 0));
+    if (!i || done[*i]) continue;
+    auto decision = decide_renewal(snapshot_of(*snap, row), batch[*i].holder);
+    RenewResult& r = out[*i];
     r.epoch = decision.epoch;
-    r.ttl = batch[it->second].ttl;
+    r.ttl = batch[*i].ttl;
     r.reason = decision.reason;
     switch (decision.verdict) {
       case RenewVerdict::stop: r.status = RenewStatus::stop; break;
@@ -153,7 +151,7 @@ Result<std::vector<RenewResult>> LeaseStore::renew_batch(std::span<const RenewRe
         r.status = RenewStatus::unavailable;
         r.reason = "lease changed concurrently; retry";
     }
-    done[it->second] = true;
+    done[*i] = true;
   }
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (!done[i]) out[i] = RenewResult{RenewStatus::unavailable, 0, batch[i].ttl, "lease vanished concurrently; retry"};

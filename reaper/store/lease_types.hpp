@@ -3,14 +3,30 @@
 // Thread-safety: plain values.
 
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reaper/lease_rules.hpp"
 #include "shared/duration.hpp"
 
 namespace lifeline::reaper::store {
+
+// Hashes a canonical run id (36 characters) by its last 16, which are random in both
+// version-4 and version-7 UUIDs (a v7 id begins with its creation time, shared by runs
+// created together); other text by all of it. Equality still compares whole ids.
+struct RunIdHash {
+  std::size_t operator()(std::string_view id) const noexcept {
+    if (id.size() < 16) return std::hash<std::string_view>{}(id);
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, id.data() + id.size() - 16, sizeof a);
+    std::memcpy(&b, id.data() + id.size() - 8, sizeof b);
+    return static_cast<std::size_t>((a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull + (a >> 29)));
+  }
+};
 
 struct RenewRequest {
   std::string run_id;  // canonical lower-case UUID
