@@ -2,6 +2,9 @@
 // UUID helpers: validation of run ids, random ids (v4) for events, and name-based
 // ids (v5) for Prefect transition ids that must be the same on every retry.
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,11 @@ bool is_uuid(std::string_view text);
 
 // Lower-case canonical form; `text` must satisfy is_uuid.
 std::string normalize_uuid(std::string_view text);
+
+// The 16 bytes of `text`; nullopt unless is_uuid(text).
+std::optional<std::array<std::uint8_t, 16>> uuid_bytes(std::string_view text);
+// The lower-case canonical form of 16 bytes.
+std::string format_uuid(const std::array<std::uint8_t, 16>& bytes);
 
 // A random (version 4) UUID.
 std::string uuid_v4();

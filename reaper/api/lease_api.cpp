@@ -92,8 +92,9 @@ asio::awaitable<http::Response> LeaseApi::renew(const http::Request& req, std::s
   // The canonical id (always 36 characters) outlives the request handed to the store,
   // kept in this frame rather than in a second heap string.
   std::array<char, kUuidLength> id_text{};
-  std::copy_n(parsed->run_id.data(), std::min(parsed->run_id.size(), id_text.size()), id_text.begin());
-  const std::string_view run_id(id_text.data(), std::min(parsed->run_id.size(), id_text.size()));
+  const std::size_t id_size = std::min(parsed->run_id.size(), id_text.size());
+  std::copy_n(parsed->run_id.data(), id_size, id_text.begin());
+  const std::string_view run_id(id_text.data(), id_size);
   store::RenewResult r = co_await store_.async_renew(std::move(*parsed), asio::use_awaitable);
   std::optional<std::string> stop_reason;
   switch (r.status) {

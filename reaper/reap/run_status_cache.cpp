@@ -1,5 +1,7 @@
 #include "reaper/reap/run_status_cache.hpp"
 
+#include "shared/uuid.hpp"
+
 namespace lifeline::reaper::reap {
 
 namespace {
@@ -18,44 +20,24 @@ std::optional<std::string> stop_reason_for_state(const std::string& t) {
   return std::string(s);
 }
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 std::optional<RunStatusCache::Key> RunStatusCache::key_of(std::string_view id) {
-  if (id.size() != 36) return std::nullopt;
-  std::uint64_t half[2] = {0, 0};
-  int digits = 0;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (id[i] != '-') return std::nullopt;
-      continue;
-    }
-    int v = hex_value(id[i]);
-    if (v < 0) return std::nullopt;
-    std::uint64_t& h = half[digits / 16];
-    h = (h << 4) | static_cast<std::uint64_t>(v);
-    ++digits;
+  auto b = uuid_bytes(id);
+  if (!b) return std::nullopt;
+  Key k;
+  for (std::size_t i = 0; i < 8; ++i) {
+    k.hi = (k.hi << 8) | (*b)[i];
+    k.lo = (k.lo << 8) | (*b)[8 + i];
   }
-  return Key{half[0], half[1]};
+  return k;
 }
 
 std::string RunStatusCache::id_of(Key key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  int digit = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    std::uint64_t h = digit < 16 ? key.hi : key.lo;
-    out[i] = kHex[(h >> (4 * (15 - digit % 16))) & 0xF];
-    ++digit;
+  std::array<std::uint8_t, 16> b{};
+  for (std::size_t i = 0; i < 8; ++i) {
+    b[7 - i] = static_cast<std::uint8_t>(key.hi >> (8 * i));
+    b[15 - i] = static_cast<std::uint8_t>(key.lo >> (8 * i));
   }
-  return out;
+  return format_uuid(b);
 }
 
 RunStatusCache::RunStatusCache(const Clock& clock, Duration refresh) : clock_(clock), refresh_(refresh) {}

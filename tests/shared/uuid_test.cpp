@@ -14,6 +14,12 @@ TEST(Uuid, ValidatesCanonicalForm) {
   EXPECT_FALSE(is_uuid("14d7c629-90d3-468e-a1b7-71ed2f9956bz"));
   EXPECT_FALSE(is_uuid("../../etc/passwd"));
   EXPECT_EQ(normalize_uuid("14D7C629-90D3-468E-A1B7-71ED2F9956B3"), "14d7c629-90d3-468e-a1b7-71ed2f9956b3");
+  auto bytes = uuid_bytes("14D7C629-90D3-468E-A1B7-71ED2F9956B3");
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ((*bytes)[0], 0x14);
+  EXPECT_EQ((*bytes)[15], 0xb3);
+  EXPECT_EQ(format_uuid(*bytes), "14d7c629-90d3-468e-a1b7-71ed2f9956b3");
+  EXPECT_FALSE(uuid_bytes("14d7c62990d3468ea1b771ed2f9956b3"));  // not the canonical form
 }
 
 TEST(Uuid, V4IsRandomAndVersioned) {
