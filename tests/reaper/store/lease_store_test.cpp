@@ -166,6 +166,60 @@ TEST_F(LeaseStoreTest, BatchMixesOutcomes) {
   EXPECT_EQ(sql("SELECT count(*) FROM lifeline_leases"), "2");
 }
 
+TEST_F(LeaseStoreTest, OneBatchRenewsCreatesTakesOverAndRefuses) {
+  const std::string run3 = "11111111-2222-4333-8444-777777777777";
+  const std::string run4 = "11111111-2222-4333-8444-888888888888";
+  renew(kRun, "pod-a");
+  renew(kRun2, "pod-b");
+  renew(run4, "pod-e");
+  exec("UPDATE lifeline_leases SET expires_at = now() - interval '1 second' WHERE run_id = '" + kRun2 + "'");
+  std::vector<RenewRequest> batch = {
+      {kRun, "pod-a", "n", 9, 30s, LeasePhase::terminating},  // the holder's own renewal
+      {kRun2, "pod-c", "n", 1, 30s, LeasePhase::running},     // takeover of an expired lease
+      {run3, "pod-d", "n", 1, 30s, LeasePhase::running},      // a new lease
+      {run4, "pod-f", "n", 1, 30s, LeasePhase::running},      // another holder's live lease
+  };
+  auto res = store_->renew_batch(batch, kTimeout);
+  ASSERT_TRUE(res.ok()) << res.error().message;
+  EXPECT_EQ((*res)[0].status, RenewStatus::renewed);
+  EXPECT_EQ((*res)[0].epoch, 1);
+  EXPECT_EQ((*res)[1].status, RenewStatus::renewed);
+  EXPECT_EQ((*res)[1].epoch, 2);
+  EXPECT_EQ((*res)[2].status, RenewStatus::renewed);
+  EXPECT_EQ((*res)[2].epoch, 1);
+  EXPECT_EQ((*res)[3].status, RenewStatus::conflict);
+  EXPECT_EQ(sql("SELECT string_agg(holder || ':' || epoch || ':' || seq || ':' || phase, ' ' ORDER BY run_id) "
+                "FROM lifeline_leases"),
+            "pod-a:1:9:terminating pod-c:2:1:running pod-d:1:1:running pod-e:1:1:running");
+}
+
+TEST_F(LeaseStoreTest, ARenewalWaitingOnAConcurrentReleaseIsToldToStop) {
+  renew(kRun, "pod-a");
+  std::string before = sql("SELECT renewed_at::text FROM lifeline_leases");
+  auto other = PgConnection::connect(uri_, kTimeout);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ASSERT_TRUE(other->exec("BEGIN", {}, kTimeout).ok());
+  ASSERT_TRUE(other->exec("UPDATE lifeline_leases SET state = 'released', released_at = now(), "
+                          "release_outcome = 'exited', exit_code = 0",
+                          {}, kTimeout).ok());
+  // The renewal reads the row as active, then waits for the release's row lock; once the
+  // release commits it must judge the row by its new version, not renew it.
+  RenewResult result;
+  std::thread renewal([&] { result = renew(kRun, "pod-a", 30s, 2); });
+  bool waiting = testing::wait_until(
+      [&] {
+        return sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'") == "1";
+      },
+      5s);
+  EXPECT_TRUE(other->exec("COMMIT", {}, kTimeout).ok());
+  renewal.join();
+  ASSERT_TRUE(waiting) << "the renewal never waited on the release's lock";
+  EXPECT_EQ(result.status, RenewStatus::stop) << result.reason;
+  EXPECT_EQ(sql("SELECT state || ' ' || seq FROM lifeline_leases"), "released 1");
+  EXPECT_EQ(sql("SELECT renewed_at::text FROM lifeline_leases"), before);
+}
+
 TEST_F(LeaseStoreTest, HolderNamesAreBinarySafe) {
   std::string odd = "pod \"quoted\" {brace},comma\\back'tick";
   EXPECT_EQ(renew(kRun, odd).status, RenewStatus::renewed);
