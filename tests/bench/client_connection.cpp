@@ -22,17 +22,23 @@ ClientConnection::ClientConnection(asio::any_io_executor ex, tcp::endpoint targe
   buffer_.resize(2048);
 }
 
-asio::awaitable<std::string> ClientConnection::connect() {
+std::string ClientConnection::open_socket() {
   boost::system::error_code ec;
   if (socket_.is_open()) socket_.close(ec);
   abort_reason_ = nullptr;
   used_ = 0;
   socket_.open(target_.protocol(), ec);
-  if (ec) co_return "socket: " + ec.message();  // EMFILE here means the fd limit
+  if (ec) return "socket: " + ec.message();  // EMFILE here means the fd limit
   if (source_) {
     socket_.bind(tcp::endpoint(*source_, 0), ec);
-    if (ec) co_return "bind: " + ec.message();
+    if (ec) return "bind: " + ec.message();
   }
+  return {};
+}
+
+asio::awaitable<std::string> ClientConnection::connect() {
+  if (auto err = open_socket(); !err.empty()) co_return err;
+  boost::system::error_code ec;
   busy_since_ = std::chrono::steady_clock::now();
   auto [cec] = co_await socket_.async_connect(target_, kAwait);
   busy_since_.reset();
@@ -94,6 +100,84 @@ asio::awaitable<Exchange> ClientConnection::round_trip(std::string_view request)
     socket_.close(ec);
   }
   co_return ex;
+}
+
+void ClientConnection::send(std::string_view request, ExchangeListener& listener, std::size_t id) {
+  request_ = request;
+  listener_ = &listener;
+  id_ = id;
+  if (socket_.is_open()) {
+    write();
+    return;
+  }
+  if (!open_socket().empty()) {
+    deliver_error("connect");
+    return;
+  }
+  busy_since_ = std::chrono::steady_clock::now();
+  socket_.async_connect(target_, [this](boost::system::error_code cec) {
+    busy_since_.reset();
+    boost::system::error_code ec;
+    if (cec) {
+      socket_.close(ec);
+      deliver_error("connect");
+      return;
+    }
+    socket_.set_option(tcp::no_delay(true), ec);
+    if (ever_connected_) ++reconnects_;
+    ever_connected_ = true;
+    write();
+  });
+}
+
+void ClientConnection::write() {
+  busy_since_ = std::chrono::steady_clock::now();
+  asio::async_write(socket_, asio::buffer(request_), [this](boost::system::error_code ec, std::size_t) {
+    if (ec) {
+      deliver_error("reset");
+      return;
+    }
+    used_ = 0;
+    read();
+  });
+}
+
+void ClientConnection::read() {
+  if (used_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+  socket_.async_read_some(asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
+                          [this](boost::system::error_code ec, std::size_t n) {
+                            if (ec) {
+                              deliver_error(ec == asio::error::eof ? "eof" : "reset");
+                              return;
+                            }
+                            used_ += n;
+                            ParsedResponse parsed;
+                            auto state = parse_response(std::string_view(buffer_.data(), used_), parsed);
+                            if (state == ParseState::malformed) deliver_error("malformed");
+                            else if (state == ParseState::complete) deliver_answer(parsed);
+                            else read();
+                          });
+}
+
+void ClientConnection::deliver_answer(const ParsedResponse& parsed) {
+  busy_since_.reset();
+  Exchange ex;
+  ex.status = parsed.status;
+  ex.body = std::string_view(buffer_.data() + parsed.header_bytes, parsed.body_bytes);
+  if (parsed.close) {
+    boost::system::error_code ec;
+    socket_.close(ec);
+  }
+  listener_->on_exchange(id_, ex);
+}
+
+void ClientConnection::deliver_error(const char* what) {
+  busy_since_.reset();
+  Exchange ex;
+  ex.error = abort_reason_ != nullptr ? abort_reason_ : what;
+  abort("closed");
+  abort_reason_ = nullptr;
+  listener_->on_exchange(id_, ex);
 }
 
 }  // namespace lifeline::bench

@@ -4,6 +4,9 @@
 // parsed in place; its body stays valid until the next round trip.
 // Timeouts are enforced from outside (the owner's watchdog calls abort()), so a round
 // trip costs no timer of its own.
+// Two forms of the round trip: a coroutine (round_trip) for setup and the reaping
+// benchmark's sidecars, and a callback form (send) for the load generator's hot path,
+// which costs no coroutine frame and no awaitable machinery per request.
 // Thread-safety: not thread-safe; used from the one thread running its executor.
 
 #include <boost/asio/awaitable.hpp>
@@ -14,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "tests/bench/http_response_parser.hpp"
+
 namespace lifeline::bench {
 
 struct Exchange {
@@ -21,6 +26,15 @@ struct Exchange {
   std::string_view body;        // valid until the next round trip
   std::string error;            // empty on success: "connect", "reset", "eof", "timeout", "malformed"
   bool ok() const { return error.empty(); }
+};
+
+// Receives the callback form's exchanges.
+class ExchangeListener {
+ public:
+  virtual void on_exchange(std::size_t id, const Exchange& ex) = 0;
+
+ protected:
+  ~ExchangeListener() = default;
 };
 
 class ClientConnection {
@@ -34,6 +48,10 @@ class ClientConnection {
   // Sends `request` and reads one whole response. On any error the connection is closed
   // (the next round trip reconnects first, counted by reconnects()).
   boost::asio::awaitable<Exchange> round_trip(std::string_view request);
+  // The same round trip with a callback: reconnects first if closed, then sends `request`
+  // (which must stay alive until the answer) and calls listener.on_exchange(id, ...) once,
+  // from this connection's executor. One round trip at a time.
+  void send(std::string_view request, ExchangeListener& listener, std::size_t id);
   // Closes abruptly (RST, no TIME_WAIT left on the client's ports). Pending operations
   // fail; `why` becomes their error.
   void abort(const char* why);
@@ -43,6 +61,12 @@ class ClientConnection {
   std::uint64_t reconnects() const { return reconnects_; }
 
  private:
+  std::string open_socket();  // opens (and binds) a fresh socket; returns an error or ""
+  void write();
+  void read();
+  void deliver_answer(const ParsedResponse& parsed);
+  void deliver_error(const char* what);
+
   boost::asio::ip::tcp::socket socket_;
   boost::asio::ip::tcp::endpoint target_;
   std::optional<boost::asio::ip::address> source_;
@@ -52,6 +76,10 @@ class ClientConnection {
   const char* abort_reason_ = nullptr;
   std::uint64_t reconnects_ = 0;
   bool ever_connected_ = false;
+  // The callback form's round trip in progress.
+  std::string_view request_;
+  ExchangeListener* listener_ = nullptr;
+  std::size_t id_ = 0;
 };
 
 }  // namespace lifeline::bench

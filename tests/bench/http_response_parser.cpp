@@ -1,15 +1,17 @@
 #include "tests/bench/http_response_parser.hpp"
 
-#include <cctype>
 #include <charconv>
 
 namespace lifeline::bench {
 namespace {
 
+// ASCII only, as HTTP header names are; std::tolower would consult the locale per byte.
+constexpr char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
 

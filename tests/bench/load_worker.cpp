@@ -89,8 +89,15 @@ WorkerResult LoadWorker::run(Clock::time_point t0) {
   t0_ = t0;
   measure_start_ = t0 + seconds(options_.warmup_seconds);
   measure_end_ = measure_start_ + seconds(options_.duration_seconds);
+  if (options_.rate > 0) {
+    period_ = static_cast<double>(options_.connections) / options_.rate;
+    tick_ = static_cast<double>(std::max<std::int64_t>(options_.tick_us, 1)) / 1e6;
+  }
+  slots_.assign(connections_.size(), Slot{});
+  requests_in_flight_.assign(connections_.size(), std::string());
+  for (auto& r : requests_in_flight_) r.reserve(512);
   active_ = connections_.size();
-  for (std::size_t i = 0; i < connections_.size(); ++i) asio::co_spawn(io_, drive(i), asio::detached);
+  asio::co_spawn(io_, pacer(), asio::detached);
   asio::co_spawn(io_, watchdog(), asio::detached);
   asio::co_spawn(io_, window_marks(), asio::detached);
   io_.run();
@@ -117,76 +124,123 @@ asio::awaitable<void> LoadWorker::watchdog() {
     t.expires_after(100ms);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     auto now = Clock::now();
-    for (auto& c : connections_) {
-      auto since = c->busy_since();
-      if (since && now - *since > limit) c->abort("timeout");
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i].busy) continue;
+      auto since = connections_[i]->busy_since();
+      if (since && now - *since > limit) connections_[i]->abort("timeout");
     }
   }
 }
 
-asio::awaitable<void> LoadWorker::drive(std::size_t local) {
-  ClientConnection& conn = *connections_[local];
-  const bool open_loop = options_.rate > 0;
-  const std::size_t global = first_ + local;
-  const std::size_t per = options_.leases_per_connection;
-  const double period = open_loop ? static_cast<double>(options_.connections) / options_.rate : 0.0;
+LoadWorker::Clock::time_point LoadWorker::intended_at(std::size_t local, std::size_t step) const {
   // Intended send times sit on a grid of tick_us: connections due in the same tick are
-  // woken together, one wakeup for many sends, so the generator's CPU per request stays
-  // low at modest rates. Latency counts from the grid time, which is the real schedule.
-  const double tick = static_cast<double>(std::max<std::int64_t>(options_.tick_us, 1)) / 1e6;
-  auto at = [&](std::size_t step) {
-    double raw = static_cast<double>(global) / (open_loop ? options_.rate : 1.0) + static_cast<double>(step) * period;
-    return t0_ + seconds(std::ceil(raw / tick) * tick);
-  };
-  Clock::time_point intended = open_loop ? at(0) : t0_;
+  // started by one wakeup, so the generator's CPU per request stays low at modest rates.
+  // Latency counts from the grid time, which is the real schedule.
+  const double raw = static_cast<double>(first_ + local) / options_.rate + static_cast<double>(step) * period_;
+  return t0_ + seconds(std::ceil(raw / tick_) * tick_);
+}
+
+asio::awaitable<void> LoadWorker::pacer() {
   asio::steady_timer timer(io_);
-  std::string request;
-  request.reserve(512);
-  std::size_t k = 0;
-  while (true) {
-    auto now = Clock::now();
-    if (open_loop) {
-      if (intended >= measure_end_) break;
-      if (intended > now) {
-        timer.expires_at(intended);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      } else if (now - intended > 1ms && intended >= measure_start_) {
-        ++result_.late_sends;
-      }
-    } else {
-      if (now >= measure_end_) break;
-      if (now < t0_) {
-        timer.expires_at(t0_);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      intended = Clock::now();
-    }
-    const std::size_t lease = local * per + k % per;
-    requests_.renew(request, sidecars_[lease], ++seqs_[lease]);
-    const bool measured = intended >= measure_start_ && intended < measure_end_;
-    if (measured) ++result_.sent;
-    Exchange ex = co_await conn.round_trip(request);
-    auto done = Clock::now();
-    if (ex.ok() && ex.status >= 200 && ex.status < 300 && done >= measure_start_ && done < measure_end_)
-      ++result_.ok_in_window;
-    if (measured) {
-      if (ex.ok()) {
-        ++result_.status[ex.status];
-        result_.latency.record(static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(done - intended).count()));
-      } else {
-        ++result_.errors[ex.error];
-      }
-    }
-    if (!ex.ok() && ex.error == "connect") {
-      // The server refuses connections: do not spin; the schedule catches up later.
-      timer.expires_after(100ms);
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    ++k;
-    if (open_loop) intended = at(k);
+  const std::size_t n = slots_.size();
+  if (n == 0) co_return;
+  if (options_.rate <= 0) {  // closed loop: every connection starts at t0, then runs on its answers
+    timer.expires_at(t0_);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) start_if_due(i, now);
+    co_return;
   }
+  // The cursor walks the schedule in time order: connection `next` of period `cycle`.
+  // Within a period connections are due in index order, and the last of one period is
+  // due before the first of the next (a worker holds fewer than options.connections).
+  std::size_t cycle = 0;
+  std::size_t next = 0;
+  while (true) {
+    auto due = intended_at(next, cycle);
+    if (due >= measure_end_) break;
+    auto now = Clock::now();
+    if (due > now) {
+      timer.expires_at(due);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      now = Clock::now();
+    }
+    for (; due <= now && due < measure_end_; due = intended_at(next, cycle)) {
+      start_if_due(next, now);
+      if (++next == n) {
+        next = 0;
+        ++cycle;
+      }
+    }
+  }
+  // The schedule is over: idle connections are done; busy ones finish on their answer.
+  for (std::size_t i = 0; i < n; ++i)
+    if (!slots_[i].busy) finish(i);
+}
+
+void LoadWorker::start_if_due(std::size_t local, Clock::time_point now) {
+  Slot& slot = slots_[local];
+  if (slot.busy || slot.finished) return;
+  Clock::time_point intended = now;
+  if (options_.rate > 0) {
+    intended = intended_at(local, slot.step);
+    if (intended >= measure_end_) return finish(local);
+    if (intended > now) return;  // not yet: the pacer comes back for it
+    if (now - intended > 1ms && intended >= measure_start_) ++result_.late_sends;
+  } else if (now >= measure_end_) {
+    return finish(local);
+  }
+  slot.intended = intended;
+  slot.busy = true;
+  const std::size_t per = options_.leases_per_connection;
+  const std::size_t lease = local * per + slot.step % per;
+  std::string& request = requests_in_flight_[local];
+  requests_.renew(request, sidecars_[lease], ++seqs_[lease]);
+  if (intended >= measure_start_ && intended < measure_end_) ++result_.sent;
+  connections_[local]->send(request, *this, local);
+}
+
+void LoadWorker::finish(std::size_t local) {
+  Slot& slot = slots_[local];
+  if (slot.finished) return;
+  slot.finished = true;
   --active_;
+}
+
+void LoadWorker::on_exchange(std::size_t local, const Exchange& ex) {
+  Slot& slot = slots_[local];
+  slot.busy = false;
+  ++slot.step;
+  const auto done = Clock::now();
+  const bool measured = slot.intended >= measure_start_ && slot.intended < measure_end_;
+  if (ex.ok() && ex.status >= 200 && ex.status < 300 && done >= measure_start_ && done < measure_end_)
+    ++result_.ok_in_window;
+  if (measured) {
+    if (ex.ok()) {
+      ++result_.status[ex.status];
+      result_.latency.record(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(done - slot.intended).count()));
+    } else {
+      ++result_.errors[ex.error];
+    }
+  }
+  if (!ex.ok() && ex.error == "connect") {
+    // The server refuses connections: do not spin. Open loop, the pacer comes back to this
+    // connection in its next period and it catches up; closed loop, it retries in 100 ms.
+    if (options_.rate > 0) return;
+    retry_.push_back(local);
+    if (retry_.size() == 1) {
+      retry_timer_.expires_after(100ms);
+      retry_timer_.async_wait([this](boost::system::error_code) {
+        std::vector<std::size_t> due;
+        due.swap(retry_);
+        const auto now = Clock::now();
+        for (auto l : due) start_if_due(l, now);
+      });
+    }
+    return;
+  }
+  start_if_due(local, done);
 }
 
 }  // namespace lifeline::bench
