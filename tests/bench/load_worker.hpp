@@ -62,7 +62,7 @@ class LoadWorker final : private ExchangeListener {
   boost::asio::awaitable<void> window_marks();
   Clock::time_point intended_at(std::size_t local, std::size_t step) const;
   // Sends connection `local`'s next request if it is idle and due at `now`; marks it
-  // finished when its schedule is over. Returns false once finished.
+  // finished when its schedule is over.
   void start_if_due(std::size_t local, Clock::time_point now);
   void finish(std::size_t local);
   void on_exchange(std::size_t local, const Exchange& ex) override;
