@@ -19,11 +19,10 @@ class LeaseStore {
   // Prepares the statements on this connection (after every reconnect).
   Status prepare();
 
-  // Renews a batch whose run ids are distinct: one UPDATE of the rows whose holder
-  // renews its active lease, committed once; only if some rows were left, one upsert
-  // for new leases and takeovers (committed on its own), then one query to tell stop
-  // from conflict. On error the batch failed and some of it may be durable: the caller
-  // answers 503 for all of it, which the sidecar treats as a failed heartbeat.
+  // Renews a batch whose run ids are distinct: one upsert, committed once, then (only
+  // if some rows were not renewed) one query to tell stop from conflict. On error the
+  // whole batch failed and nothing of it is durable... or all of it is: the caller
+  // answers 503 either way, which the sidecar treats as a failed heartbeat.
   Result<std::vector<RenewResult>> renew_batch(std::span<const RenewRequest> batch, Duration timeout);
 
   Result<ReleaseResult> release(const ReleaseRequest& req, Duration timeout);
@@ -31,10 +30,6 @@ class LeaseStore {
   Status ping(Duration timeout);
 
  private:
-  // Runs a renewal statement over the batch's rows, leaving out those `skip` marks.
-  Result<PgResult> exec_renew(const std::string& statement, std::span<const RenewRequest> batch,
-                              const std::vector<bool>* skip, Duration timeout);
-
   PgConnection& conn_;
 };
 
