@@ -208,11 +208,23 @@ int main(int argc, char** argv) {
               total.cpu_seconds / window,
               total.sent > 0 ? total.cpu_seconds * 1e6 / static_cast<double>(total.sent) : 0.0,
               static_cast<unsigned long long>(total.late_sends), load_at_start);
-  for (std::size_t i = 0; i < o.watch.size(); ++i)
+  for (std::size_t i = 0; i < o.watch.size(); ++i) {
+    // A process gone by the window's end, or a tree that lost a process (its CPU time
+    // leaves the sum), has no meaningful CPU figure for the window.
+    if (watch_rss[i] < 0) {
+      std::printf("  %s (pid %d): exited before the window ended\n", o.watch[i].first.c_str(), o.watch[i].second);
+      continue;
+    }
+    if (watch_cpu[i] < 0) {
+      std::printf("  %s (pid %d): CPU unknown (a process of its tree exited in the window), RSS %.1f MiB\n",
+                  o.watch[i].first.c_str(), o.watch[i].second, static_cast<double>(watch_rss[i]) / 1024.0);
+      continue;
+    }
     std::printf("  %s (pid %d): CPU %.2f cores in the window (%.1f us per answer), RSS %.1f MiB\n",
                 o.watch[i].first.c_str(), o.watch[i].second, watch_cpu[i] / window,
                 total.ok_in_window > 0 ? watch_cpu[i] * 1e6 / static_cast<double>(total.ok_in_window) : 0.0,
                 static_cast<double>(watch_rss[i]) / 1024.0);
+  }
 
   std::printf("RESULT label=%s connections=%zu connected=%llu open_at_end=%llu rate_target=%.0f ok_per_s=%.0f "
               "connect_s=%.2f sent=%llu answered=%llu codes=%s errors=%s p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f "

@@ -174,6 +174,7 @@ asio::awaitable<void> LoadWorker::pacer() {
     }
   }
   // The schedule is over: idle connections are done; busy ones finish on their answer.
+  pacer_done_ = true;
   for (std::size_t i = 0; i < n; ++i)
     if (!slots_[i].busy) finish(i);
 }
@@ -185,7 +186,11 @@ void LoadWorker::start_if_due(std::size_t local, Clock::time_point now) {
   if (options_.rate > 0) {
     intended = intended_at(local, slot.step);
     if (intended >= measure_end_) return finish(local);
-    if (intended > now) return;  // not yet: the pacer comes back for it
+    if (intended > now) {
+      // Not yet: the pacer comes back for it, unless its walk is over.
+      if (pacer_done_) finish(local);
+      return;
+    }
     if (now - intended > 1ms && intended >= measure_start_) ++result_.late_sends;
   } else if (now >= measure_end_) {
     return finish(local);
@@ -226,8 +231,12 @@ void LoadWorker::on_exchange(std::size_t local, const Exchange& ex) {
   }
   if (!ex.ok() && ex.error == "connect") {
     // The server refuses connections: do not spin. Open loop, the pacer comes back to this
-    // connection in its next period and it catches up; closed loop, it retries in 100 ms.
-    if (options_.rate > 0) return;
+    // connection in its next period and it catches up (unless the schedule is over);
+    // closed loop, it retries in 100 ms.
+    if (options_.rate > 0) {
+      if (pacer_done_) finish(local);
+      return;
+    }
     retry_.push_back(local);
     if (retry_.size() == 1) {
       retry_timer_.expires_after(100ms);

@@ -81,6 +81,7 @@ class LoadWorker final : private ExchangeListener {
   std::vector<std::size_t> retry_;               // connections waiting for retry_timer_
   double period_ = 0;                            // open loop: seconds between one connection's sends
   double tick_ = 0;                              // open loop: grid of intended times, seconds
+  bool pacer_done_ = false;                      // the pacer's walk of the schedule is over
   std::size_t next_connect_ = 0;
   std::size_t active_ = 0;
   Clock::time_point t0_, measure_start_, measure_end_;
