@@ -46,6 +46,20 @@ class LoadWorkerTest : public ::testing::Test {
     if (!stopped_.exchange(true)) asio::post(io_, [this] { server_->stop(); });
   }
 
+  // A worker over `connections` connections with every one connected (and its first
+  // heartbeat answered).
+  std::unique_ptr<LoadWorker> connected_worker(std::size_t connections, double rate, double warmup,
+                                               double duration, std::uint32_t tag) {
+    options_.connections = connections;
+    options_.rate = rate;
+    options_.warmup_seconds = warmup;
+    options_.duration_seconds = duration;
+    auto worker = std::make_unique<LoadWorker>(options_, 0, connections, tag);
+    worker->connect_all();
+    EXPECT_EQ(worker->connected(), connections);
+    return worker;
+  }
+
   static std::uint64_t errors(const WorkerResult& r) {
     std::uint64_t n = 0;
     for (const auto& [kind, count] : r.errors) n += count;
@@ -63,15 +77,9 @@ class LoadWorkerTest : public ::testing::Test {
 };
 
 TEST_F(LoadWorkerTest, OpenLoopSendsTheScheduleOfTheWindowAndMeasuresEveryAnswer) {
-  options_.connections = 40;
-  options_.rate = 400;  // each connection every 100 ms
-  options_.warmup_seconds = 0.2;
-  options_.duration_seconds = 1.0;
-  LoadWorker worker(options_, 0, options_.connections, 7);
-  worker.connect_all();
-  ASSERT_EQ(worker.connected(), 40u);
+  auto worker = connected_worker(40, 400, 0.2, 1.0, 7);  // each connection every 100 ms
   const int before = requests_.load();
-  WorkerResult r = worker.run(LoadWorker::Clock::now() + 50ms);
+  WorkerResult r = worker->run(LoadWorker::Clock::now() + 50ms);
   // The window holds rate x duration intended send times (give or take the tick grid).
   EXPECT_GE(r.sent, 390u);
   EXPECT_LE(r.sent, 410u);
@@ -87,14 +95,8 @@ TEST_F(LoadWorkerTest, OpenLoopSendsTheScheduleOfTheWindowAndMeasuresEveryAnswer
 }
 
 TEST_F(LoadWorkerTest, ClosedLoopSendsAgainOnEveryAnswerUntilTheWindowEnds) {
-  options_.connections = 8;
-  options_.rate = 0;
-  options_.warmup_seconds = 0.1;
-  options_.duration_seconds = 0.4;
-  LoadWorker worker(options_, 0, options_.connections, 8);
-  worker.connect_all();
-  ASSERT_EQ(worker.connected(), 8u);
-  WorkerResult r = worker.run(LoadWorker::Clock::now() + 20ms);
+  auto worker = connected_worker(8, 0, 0.1, 0.4, 8);
+  WorkerResult r = worker->run(LoadWorker::Clock::now() + 20ms);
   EXPECT_GT(r.sent, 8u * 10);  // a round trip on 127.0.0.1 is far shorter than 5 ms
   EXPECT_EQ(r.answered(), r.sent);
   EXPECT_TRUE(r.errors.empty());
@@ -103,20 +105,14 @@ TEST_F(LoadWorkerTest, ClosedLoopSendsAgainOnEveryAnswerUntilTheWindowEnds) {
 }
 
 TEST_F(LoadWorkerTest, ARunEndsWhenTheServerGoesAwayAndCountsEveryRequest) {
-  options_.connections = 40;
-  options_.rate = 400;
-  options_.warmup_seconds = 0.1;
-  options_.duration_seconds = 1.5;
-  LoadWorker worker(options_, 0, options_.connections, 9);
-  worker.connect_all();
-  ASSERT_EQ(worker.connected(), 40u);
+  auto worker = connected_worker(40, 400, 0.1, 1.5, 9);
   const int before = requests_.load();
   std::thread killer([&] {
     // Half a second into the window, the server closes every connection and its port.
     testing::wait_until([&] { return requests_.load() - before >= 240; }, 10s);
     stop_server();
   });
-  WorkerResult r = worker.run(LoadWorker::Clock::now() + 20ms);
+  WorkerResult r = worker->run(LoadWorker::Clock::now() + 20ms);
   killer.join();
   EXPECT_GE(r.sent, 590u);
   EXPECT_LE(r.sent, 610u);
