@@ -16,18 +16,6 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string format_bytes(const std::array<std::uint8_t, 16>& b) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 0xf];
-  }
-  return out;
-}
-
 std::array<std::uint8_t, 16> bytes_of(std::string_view text) {
   std::array<std::uint8_t, 16> b{};
   std::size_t k = 0;
@@ -55,14 +43,24 @@ bool is_uuid(std::string_view t) {
   return true;
 }
 
-std::string normalize_uuid(std::string_view text) { return format_bytes(bytes_of(text)); }
+std::string normalize_uuid(std::string_view text) { return format_uuid(bytes_of(text)); }
 
 std::optional<std::array<std::uint8_t, 16>> uuid_bytes(std::string_view text) {
   if (!is_uuid(text)) return std::nullopt;
   return bytes_of(text);
 }
 
-std::string format_uuid(const std::array<std::uint8_t, 16>& bytes) { return format_bytes(bytes); }
+std::string format_uuid(const std::array<std::uint8_t, 16>& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0xf];
+  }
+  return out;
+}
 
 std::string uuid_v4() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -73,7 +71,7 @@ std::string uuid_v4() {
   }
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  return format_bytes(b);
+  return format_uuid(b);
 }
 
 std::string uuid_v5(std::string_view ns, std::string_view name) {
@@ -90,7 +88,7 @@ std::string uuid_v5(std::string_view ns, std::string_view name) {
   for (std::size_t i = 0; i < 16; ++i) b[i] = digest[i];
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x50);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  return format_bytes(b);
+  return format_uuid(b);
 }
 
 }  // namespace lifeline

@@ -13,6 +13,7 @@ namespace {
 // stays for the same holder and goes up by one on a takeover (the only other case the
 // WHERE admits). now() is the transaction start, which is after the heartbeat arrived,
 // so expires_at >= arrival + granted TTL.
+//
 // Why an upsert for every row and not a plain UPDATE ... FROM unnest(...) for the common
 // case (the holder renewing its active lease): tried on 12-07. The UPDATE writes 105
 // bytes of WAL per renewal instead of 162 (no separate row-lock record) and PostgreSQL

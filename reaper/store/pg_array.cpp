@@ -1,15 +1,10 @@
 #include "reaper/store/pg_array.hpp"
 
+#include "shared/uuid.hpp"
+
 namespace lifeline::reaper::store {
 namespace {
 constexpr std::size_t kCountOffset = 12;  // ndim, flags, elemtype, then the dimension's length
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return 0;
-}
 }  // namespace
 
 PgArrayBuilder::PgArrayBuilder(unsigned int element_oid, std::size_t reserve_bytes) {
@@ -48,17 +43,9 @@ void PgArrayBuilder::add_int4(std::int32_t v) {
 }
 
 void PgArrayBuilder::add_uuid(std::string_view canonical) {
+  const auto bytes = uuid_bytes(canonical).value_or(std::array<std::uint8_t, 16>{});
   put32(16);
-  int hi = -1;
-  for (char c : canonical) {
-    if (c == '-') continue;
-    if (hi < 0) {
-      hi = hex_value(c);
-    } else {
-      buf_.push_back(static_cast<char>((hi << 4) | hex_value(c)));
-      hi = -1;
-    }
-  }
+  buf_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   ++count_;
 }
 

@@ -23,7 +23,8 @@ class PgArrayBuilder {
   void add_text(std::string_view v);
   void add_int8(std::int64_t v);
   void add_int4(std::int32_t v);
-  // `canonical` is an 8-4-4-4-12 hex UUID (validated by the caller).
+  // `canonical` is an 8-4-4-4-12 hex UUID, validated by the caller; any other text is
+  // sent as the nil UUID.
   void add_uuid(std::string_view canonical);
 
   std::size_t size() const { return count_; }

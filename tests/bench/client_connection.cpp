@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -62,44 +63,24 @@ void ClientConnection::abort(const char* why) {
 }
 
 asio::awaitable<Exchange> ClientConnection::round_trip(std::string_view request) {
-  Exchange ex;
-  if (!socket_.is_open()) {
-    if (auto err = co_await connect(); !err.empty()) {
-      ex.error = "connect";
-      co_return ex;
-    }
-  }
-  busy_since_ = std::chrono::steady_clock::now();
-  auto fail = [&](const char* what) {
-    busy_since_.reset();
-    ex.error = abort_reason_ != nullptr ? abort_reason_ : what;
-    abort("closed");
-    abort_reason_ = nullptr;
-    return ex;
-  };
-  auto [wec, written] = co_await asio::async_write(socket_, asio::buffer(request), kAwait);
-  (void)written;
-  if (wec) co_return fail("reset");
-  used_ = 0;
-  ParsedResponse parsed;
-  while (true) {
-    if (used_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    auto [rec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
-                                                      kAwait);
-    if (rec) co_return fail(rec == asio::error::eof ? "eof" : "reset");
-    used_ += n;
-    auto state = parse_response(std::string_view(buffer_.data(), used_), parsed);
-    if (state == ParseState::malformed) co_return fail("malformed");
-    if (state == ParseState::complete) break;
-  }
-  busy_since_.reset();
-  ex.status = parsed.status;
-  ex.body = std::string_view(buffer_.data() + parsed.header_bytes, parsed.body_bytes);
-  if (parsed.close) {
-    boost::system::error_code ec;
-    socket_.close(ec);
-  }
-  co_return ex;
+  // The callback form, resumed through a one-shot listener owned by this connection (so
+  // nothing leaks when the connection goes with a round trip in flight). The answer is posted, not
+  // delivered inline, because send() may fail at once, inside the initiation.
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Exchange)>(
+      [this, request](auto handler) {
+        using Handler = decltype(handler);
+        struct Waiter final : ExchangeListener {
+          explicit Waiter(Handler h) : handler(std::move(h)) {}
+          void on_exchange(std::size_t, const Exchange& ex) override {
+            auto executor = asio::get_associated_executor(handler);
+            asio::post(executor, [h = std::move(handler), ex]() mutable { std::move(h)(ex); });
+          }
+          Handler handler;
+        };
+        waiter_ = std::make_unique<Waiter>(std::move(handler));
+        send(request, *waiter_, 0);
+      },
+      asio::use_awaitable);
 }
 
 void ClientConnection::send(std::string_view request, ExchangeListener& listener, std::size_t id) {

@@ -4,15 +4,16 @@
 // parsed in place; its body stays valid until the next round trip.
 // Timeouts are enforced from outside (the owner's watchdog calls abort()), so a round
 // trip costs no timer of its own.
-// Two forms of the round trip: a coroutine (round_trip) for setup and the reaping
-// benchmark's sidecars, and a callback form (send) for the load generator's hot path,
-// which costs no coroutine frame and no awaitable machinery per request.
+// Two forms of the round trip: a callback form (send) for the load generator's hot path,
+// which costs no coroutine frame and no awaitable machinery per request, and a coroutine
+// (round_trip, built on send) for setup and the reaping benchmark's sidecars.
 // Thread-safety: not thread-safe; used from the one thread running its executor.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,10 +32,8 @@ struct Exchange {
 // Receives the callback form's exchanges.
 class ExchangeListener {
  public:
+  virtual ~ExchangeListener() = default;
   virtual void on_exchange(std::size_t id, const Exchange& ex) = 0;
-
- protected:
-  ~ExchangeListener() = default;
 };
 
 class ClientConnection {
@@ -80,6 +79,7 @@ class ClientConnection {
   std::string_view request_;
   ExchangeListener* listener_ = nullptr;
   std::size_t id_ = 0;
+  std::unique_ptr<ExchangeListener> waiter_;  // round_trip's one-shot listener
 };
 
 }  // namespace lifeline::bench
