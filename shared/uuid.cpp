@@ -9,22 +9,28 @@
 namespace lifeline {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of each hex digit, -1 for any other character: one load per character on the
+// heartbeat path, which checks and decodes every run id.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
 
+int hex_value(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
+
+// Where each byte's two digits start in the canonical 8-4-4-4-12 form.
+constexpr std::array<std::uint8_t, 16> kByteOffsets = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
+// The 16 bytes of a canonical UUID (is_uuid(text) holds).
 std::array<std::uint8_t, 16> bytes_of(std::string_view text) {
   std::array<std::uint8_t, 16> b{};
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < text.size() && k < 32; ++i) {
-    int v = hex_value(text[i]);
-    if (v < 0) continue;
-    if (k % 2 == 0) b[k / 2] = static_cast<std::uint8_t>(v << 4);
-    else b[k / 2] = static_cast<std::uint8_t>(b[k / 2] | v);
-    ++k;
+  for (std::size_t i = 0; i < 16; ++i) {
+    const std::size_t at = kByteOffsets[i];
+    b[i] = static_cast<std::uint8_t>((hex_value(text[at]) << 4) | hex_value(text[at + 1]));
   }
   return b;
 }
@@ -43,7 +49,10 @@ bool is_uuid(std::string_view t) {
   return true;
 }
 
-std::string normalize_uuid(std::string_view text) { return format_uuid(bytes_of(text)); }
+std::string normalize_uuid(std::string_view text) {
+  const auto b = uuid_bytes(text);
+  return b ? format_uuid(*b) : std::string(text);
+}
 
 std::optional<std::array<std::uint8_t, 16>> uuid_bytes(std::string_view text) {
   if (!is_uuid(text)) return std::nullopt;
@@ -75,7 +84,7 @@ std::string uuid_v4() {
 }
 
 std::string uuid_v5(std::string_view ns, std::string_view name) {
-  auto nsb = bytes_of(ns);
+  const auto nsb = uuid_bytes(ns).value_or(std::array<std::uint8_t, 16>{});
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();

@@ -16,7 +16,7 @@ constexpr std::size_t kUuidLength = 36;
 // True for the canonical 8-4-4-4-12 hex form (either case).
 bool is_uuid(std::string_view text);
 
-// Lower-case canonical form; `text` must satisfy is_uuid.
+// Lower-case canonical form of a UUID; any other text is returned unchanged.
 std::string normalize_uuid(std::string_view text);
 
 // The 16 bytes of `text`; nullopt unless is_uuid(text).
@@ -27,7 +27,8 @@ std::string format_uuid(const std::array<std::uint8_t, 16>& bytes);
 // A random (version 4) UUID.
 std::string uuid_v4();
 
-// A name-based (version 5, SHA-1) UUID of `name` in namespace `ns` (a canonical UUID).
+// A name-based (version 5, SHA-1) UUID of `name` in namespace `ns` (a canonical UUID;
+// any other text stands for the nil namespace).
 std::string uuid_v5(std::string_view ns, std::string_view name);
 
 }  // namespace lifeline

@@ -122,8 +122,9 @@ bool is_json_content_type(std::string_view ct) {
 }
 
 Result<std::string> parse_run_id(std::string_view raw) {
-  if (!is_uuid(raw)) return bad("run id must be a UUID such as 0d9c6a2e-5f3b-4c1a-9e8d-7b6a5c4d3e2f");
-  return normalize_uuid(raw);
+  const auto bytes = uuid_bytes(raw);
+  if (!bytes) return bad("run id must be a UUID such as 0d9c6a2e-5f3b-4c1a-9e8d-7b6a5c4d3e2f");
+  return format_uuid(*bytes);
 }
 
 Result<store::RenewRequest> parse_renew(std::string_view run_id, std::string_view body, const LeasesConfig& leases) {

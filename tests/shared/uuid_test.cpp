@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
 #include <set>
+#include <string>
 
 using namespace lifeline;
 
@@ -20,6 +23,26 @@ TEST(Uuid, ValidatesCanonicalForm) {
   EXPECT_EQ((*bytes)[15], 0xb3);
   EXPECT_EQ(format_uuid(*bytes), "14d7c629-90d3-468e-a1b7-71ed2f9956b3");
   EXPECT_FALSE(uuid_bytes("14d7c62990d3468ea1b771ed2f9956b3"));  // not the canonical form
+}
+
+TEST(Uuid, EveryByteValueRoundTripsAndNeighboursOfTheDigitsAreRejected) {
+  for (int v = 0; v < 256; ++v) {
+    std::array<std::uint8_t, 16> b{};
+    for (std::size_t i = 0; i < 16; ++i) b[i] = static_cast<std::uint8_t>(v + static_cast<int>(i));
+    auto text = format_uuid(b);
+    ASSERT_TRUE(is_uuid(text)) << text;
+    EXPECT_EQ(uuid_bytes(text), b) << text;
+  }
+  const std::string good = "14d7c629-90d3-468e-a1b7-71ed2f9956b3";
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    for (char c : {'/', ':', '@', 'G', '`', 'g', '-', '\0', '\xff'}) {
+      std::string t = good;
+      if (t[at] == c) continue;
+      t[at] = c;
+      EXPECT_FALSE(is_uuid(t)) << "position " << at << " character " << static_cast<int>(c);
+    }
+  }
+  EXPECT_EQ(normalize_uuid("not-a-uuid"), "not-a-uuid");
 }
 
 TEST(Uuid, V4IsRandomAndVersioned) {
