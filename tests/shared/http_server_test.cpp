@@ -50,6 +50,12 @@ class ServerFixture : public ::testing::Test {
     server_->start();
     thread_ = std::thread([this] { io_.run(); });
   }
+  // A blocking socket connected to the server, for requests httplib would not send.
+  asio::ip::tcp::socket connect_raw() {
+    asio::ip::tcp::socket s(client_io_);
+    s.connect({asio::ip::make_address("127.0.0.1"), port_});
+    return s;
+  }
   void TearDown() override {
     if (server_) asio::post(io_, [this] { server_->stop(); });
     if (thread_.joinable()) thread_.join();
@@ -62,6 +68,7 @@ class ServerFixture : public ::testing::Test {
   std::thread thread_;
   std::uint16_t port_ = 0;
   std::atomic<int> requests_{0};
+  asio::io_context client_io_;  // never run: connect_raw's sockets are used blocking
 };
 
 TEST_F(ServerFixture, ServesRequestsOnOneKeepAliveConnection) {
@@ -156,9 +163,7 @@ std::string read_to_eof(asio::ip::tcp::socket& s) {
 
 TEST_F(ServerFixture, AnswersMalformedRequestsWith400) {
   start();
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  auto s = connect_raw();
   std::string garbage = "THIS IS NOT HTTP\r\n\r\n";
   asio::write(s, asio::buffer(garbage));
   const std::string reply = read_to_eof(s);
@@ -169,9 +174,7 @@ TEST_F(ServerFixture, AnswersMalformedRequestsWith400) {
 // order, whatever the segments' boundaries.
 TEST_F(ServerFixture, PipelinedAndFragmentedRequestsAreAnsweredInOrder) {
   start();
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  auto s = connect_raw();
   s.set_option(asio::ip::tcp::no_delay(true));
   asio::write(s, asio::buffer(std::string("PUT /a?state=one HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                                           "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")));
@@ -196,9 +199,7 @@ TEST_F(ServerFixture, PipelinedAndFragmentedRequestsAreAnsweredInOrder) {
 // An answer far larger than what one send takes arrives whole and in order.
 TEST_F(ServerFixture, LargeAnswersArriveWhole) {
   start();
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  auto s = connect_raw();
   asio::write(s, asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
   const std::string reply = read_to_eof(s);
   const auto head_end = reply.find("\r\n\r\n");
@@ -214,9 +215,7 @@ TEST_F(ServerFixture, LargeAnswersArriveWhole) {
 // it; the handler never runs.
 TEST_F(ServerFixture, RequestCutShortByTheClientIsNotHandled) {
   start();
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port_});
+  auto s = connect_raw();
   asio::write(s, asio::buffer(std::string("GET /x HTTP/1.1\r\nHo")));
   s.shutdown(asio::ip::tcp::socket::shutdown_send);
   const std::string reply = read_to_eof(s);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -84,8 +85,10 @@ Subprocess::Subprocess(Options opts) {
     // child holding, say, a TcpProxy's listening socket kept it listening after the proxy
     // closed it, so "refused" connections queued instead, and the proxy could not listen on
     // its port again (bind: EADDRINUSE).
+    // Before Linux 5.9 there is no close_range: close one by one, up to a bound (the limit
+    // may be a million, and this runs for every process a test starts).
     if (::close_range(3, ~0U, 0) != 0)
-      for (int fd = 3, n = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < n; ++fd) ::close(fd);
+      for (int fd = 3, n = static_cast<int>(std::min(::sysconf(_SC_OPEN_MAX), 1L << 16)); fd < n; ++fd) ::close(fd);
     execve(argv[0], argv.data(), envp.data());
     const char msg[] = "execve failed\n";
     (void)!::write(2, msg, sizeof msg - 1);
