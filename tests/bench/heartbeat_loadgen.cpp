@@ -236,11 +236,16 @@ int main(int argc, char** argv) {
               ms(h.quantile(0.999)), ms(h.max()), h.mean() / 1000.0, total.cpu_seconds / window,
               total.sent > 0 ? total.cpu_seconds * 1e6 / static_cast<double>(total.sent) : 0.0,
               static_cast<unsigned long long>(total.late_sends), load_at_start);
-  for (std::size_t i = 0; i < o.watch.size(); ++i)
-    std::printf(" %s_cores=%.3f %s_us_per_answer=%.1f %s_rss_kib=%lld", o.watch[i].first.c_str(),
-                watch_cpu[i] / window, o.watch[i].first.c_str(),
-                total.ok_in_window > 0 ? watch_cpu[i] * 1e6 / static_cast<double>(total.ok_in_window) : 0.0,
-                o.watch[i].first.c_str(), static_cast<long long>(watch_rss[i]));
+  for (std::size_t i = 0; i < o.watch.size(); ++i) {
+    const char* name = o.watch[i].first.c_str();
+    // As above: no figure for a process that exited, or a tree that lost one ("n/a").
+    if (watch_rss[i] < 0 || watch_cpu[i] < 0) std::printf(" %s_cores=n/a %s_us_per_answer=n/a", name, name);
+    else
+      std::printf(" %s_cores=%.3f %s_us_per_answer=%.1f", name, watch_cpu[i] / window, name,
+                  total.ok_in_window > 0 ? watch_cpu[i] * 1e6 / static_cast<double>(total.ok_in_window) : 0.0);
+    if (watch_rss[i] < 0) std::printf(" %s_rss_kib=n/a", name);
+    else std::printf(" %s_rss_kib=%lld", name, static_cast<long long>(watch_rss[i]));
+  }
   std::printf("\n");
   if (!all_reported) std::fprintf(stderr, "heartbeat_loadgen: a worker did not report\n");
   return total.connected > 0 && all_reported ? 0 : 1;
