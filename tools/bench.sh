@@ -245,6 +245,8 @@ def mass_row(label, what):
         f"{g(label,'calls_per_run')}; {g(label,'mean_call_ms')} ms (latency 5 ms)", "")
     row(f"mass reaping {what}: share of fake capacity (from expiry / busy window); mean in flight",
         f"{f(float(g(label,'share_from_expiry','0'))*100,'{:.0f}')} % / {f(float(g(label,'share_busy','0'))*100,'{:.0f}')} %; {g(label,'mean_in_flight')} of 16", ">= 80 %")
+    row(f"mass reaping {what}: unused capacity of the busy window: no call in flight at the reaper / call time outside the fake / fake beyond 5 ms",
+        f"{g(label,'idle_pct')} % / {g(label,'outside_pct')} % / {g(label,'slow_pct')} % (mean call at the reaper {g(label,'reaper_call_ms')} ms, {g(label,'reaper_in_flight')} of 16 in flight)", "where the rest goes")
 mass_row("mass", "(small)")
 mass_row("mass_full", "(full size)")
 row("detection: death -> Crashed p50 / p99, interval 1 s, TTL 5 s",

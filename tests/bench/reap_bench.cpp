@@ -3,7 +3,9 @@
 //
 //   mass    N leases (a node pool) renewed once, then all silent: time from expiry until
 //           every run is Crashed and rescheduled (AwaitingRetry), the Prefect calls per
-//           run, and the share of the fake's capacity (max_in_flight / latency) used.
+//           run, the share of the fake's capacity (max_in_flight / latency) used, and
+//           where the rest goes (no call in flight at the reaper, a call's time outside
+//           the fake's handler, the handler's time beyond the nominal latency).
 //   detect  N simulated sidecars heartbeating (interval 1 s, TTL 5 s) die at random
 //           times: delay from each death to its Crashed state (the fake's timestamp).
 //   evict   the same, but each is evicted (release with outcome "evicted"): delay from
@@ -195,10 +197,18 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   double pg_cpu0 = o.postgres_pid > 0 ? bench::tree_cpu_seconds(o.postgres_pid) : 0;
   const double load0 = bench::load_average();
   const auto deadline = Steady::now() + std::chrono::seconds(o.ttl_seconds) + 120s;
+  // The reaper's own view of its Prefect calls (its client's request to the answer
+  // received), to split the unused capacity into slots without a call and time spent
+  // outside the fake's handler.
+  constexpr const char* kCallSum = "lifeline_reaper_prefect_request_duration_seconds_sum";
+  constexpr const char* kCallCount = "lifeline_reaper_prefect_request_duration_seconds_count";
+  const std::string m0 = reaper.metrics();
+  std::string m_end = m0;
   double retried = 0, reaped = 0;
   while (Steady::now() < deadline) {
     std::this_thread::sleep_for(250ms);
     auto m = reaper.metrics();
+    m_end = m;
     retried = bench::BenchReaper::metric_sum(m, "lifeline_reaper_retries_scheduled_total");
     reaped = bench::BenchReaper::metric_sum(m, "lifeline_reaper_reaps_total");
     if (retried >= static_cast<double>(acked) || reaped >= static_cast<double>(acked)) break;
@@ -252,6 +262,19 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   const double share_busy = busy_window > 0 ? after / (capacity * busy_window) : 0;
   const double mean_in_flight = busy_window > 0 ? busy_seconds / busy_window : 0;
   const double mean_call_ms = after > 0 ? busy_seconds * 1000.0 / after : 0;
+  const double reaper_call_s = bench::BenchReaper::metric_sum(m_end, kCallSum) - bench::BenchReaper::metric_sum(m0, kCallSum);
+  const double reaper_calls =
+      bench::BenchReaper::metric_sum(m_end, kCallCount) - bench::BenchReaper::metric_sum(m0, kCallCount);
+  const double reaper_call_ms = reaper_calls > 0 ? reaper_call_s * 1000.0 / reaper_calls : 0;
+  const double slots_held = busy_window > 0 ? reaper_call_s / busy_window : 0;
+  // Of the capacity in the busy window: slots without a call, time of a call spent outside
+  // the fake's handler, the handler's time beyond the nominal latency, and the rest used.
+  const double held_share = std::min(1.0, slots_held / o.max_in_flight);
+  const double idle_pct = (1.0 - held_share) * 100;
+  const double outside_pct =
+      reaper_call_ms > 0 ? held_share * std::max(0.0, reaper_call_ms - mean_call_ms) / reaper_call_ms * 100 : 0;
+  const double slow_pct =
+      reaper_call_ms > 0 ? held_share * std::max(0.0, mean_call_ms - o.latency_ms) / reaper_call_ms * 100 : 0;
 
   std::printf("  crashed %zu/%zu, rescheduled (AwaitingRetry) %zu/%zu\n", crashed, acked, rescheduled, acked);
   std::printf("  leases expired over %.2f s; first Crashed %.2f s after the first expiry\n",
@@ -271,6 +294,12 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
               capacity, share_total * 100, from_expiry, share_busy * 100, busy_window);
   std::printf("  mean calls in flight %.2f of %d; mean call %.2f ms at the fake (latency %d ms)\n", mean_in_flight,
               o.max_in_flight, mean_call_ms, o.latency_ms);
+  std::printf("  mean call %.2f ms at the reaper: %.2f ms per call outside the fake's handler (client, kernel, "
+              "wake-ups); calls in flight at the reaper %.2f of %d\n",
+              reaper_call_ms, reaper_call_ms - mean_call_ms, slots_held, o.max_in_flight);
+  std::printf("  unused capacity of the busy window: no call in flight at the reaper %.1f %%, calls' time outside the fake %.1f %%, the "
+              "fake's handler beyond %d ms %.1f %%\n",
+              idle_pct, outside_pct, o.latency_ms, slow_pct);
   std::printf("  first reaping call %.2f s after the first expiry; CPU over %.1f s: reaper %.2f cores, postgres "
               "%.2f cores, fake Prefect (this process) %.2f cores; load %.2f\n",
               secs(first_call - first_expiry), from_expiry, reaper_cpu / std::max(from_expiry, 0.001),
@@ -287,12 +316,14 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   std::printf("RESULT label=mass%s runs=%zu crashed=%zu rescheduled=%zu all_crashed_s=%.2f all_rescheduled_s=%.2f "
               "calls=%zu calls_per_run=%.2f capacity_per_s=%.0f share_from_expiry=%.3f share_busy=%.3f "
               "mean_in_flight=%.2f mean_call_ms=%.2f first_call_s=%.2f reaper_cores=%.2f postgres_cores=%.2f "
-              "fake_cores=%.2f load1=%.2f\n",
+              "fake_cores=%.2f load1=%.2f reaper_call_ms=%.2f reaper_in_flight=%.2f idle_pct=%.1f outside_pct=%.1f "
+              "slow_pct=%.1f\n",
               o.suffix.c_str(), acked, crashed, rescheduled, secs(last_crash - first_expiry),
               rescheduled > 0 ? secs(last_resched - first_expiry) : -1.0, calls.size(),
               static_cast<double>(calls.size()) / static_cast<double>(acked), capacity, share_total, share_busy,
               mean_in_flight, mean_call_ms, secs(first_call - first_expiry), reaper_cpu / std::max(from_expiry, 0.001),
-              pg_cpu / std::max(from_expiry, 0.001), fake_cpu / std::max(from_expiry, 0.001), load0);
+              pg_cpu / std::max(from_expiry, 0.001), fake_cpu / std::max(from_expiry, 0.001), load0,
+              reaper_call_ms, slots_held, idle_pct, outside_pct, slow_pct);
   std::fflush(stdout);
   return crashed == acked ? 0 : 1;
 }
