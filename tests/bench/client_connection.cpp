@@ -64,8 +64,8 @@ void ClientConnection::abort(const char* why) {
 
 asio::awaitable<Exchange> ClientConnection::round_trip(std::string_view request) {
   // The callback form, resumed through a one-shot listener owned by this connection (so
-  // nothing leaks when the connection goes with a round trip in flight). The answer is posted, not
-  // delivered inline, because send() may fail at once, inside the initiation.
+  // nothing leaks when the connection goes with a round trip in flight). The answer is
+  // posted, not delivered inline, because send() may fail at once, inside the initiation.
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Exchange)>(
       [this, request](auto handler) {
         using Handler = decltype(handler);

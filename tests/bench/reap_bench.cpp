@@ -262,9 +262,11 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   const double share_busy = busy_window > 0 ? after / (capacity * busy_window) : 0;
   const double mean_in_flight = busy_window > 0 ? busy_seconds / busy_window : 0;
   const double mean_call_ms = after > 0 ? busy_seconds * 1000.0 / after : 0;
-  const double reaper_call_s = bench::BenchReaper::metric_sum(m_end, kCallSum) - bench::BenchReaper::metric_sum(m0, kCallSum);
-  const double reaper_calls =
-      bench::BenchReaper::metric_sum(m_end, kCallCount) - bench::BenchReaper::metric_sum(m0, kCallCount);
+  auto metric_delta = [&](const char* name) {
+    return bench::BenchReaper::metric_sum(m_end, name) - bench::BenchReaper::metric_sum(m0, name);
+  };
+  const double reaper_call_s = metric_delta(kCallSum);
+  const double reaper_calls = metric_delta(kCallCount);
   const double reaper_call_ms = reaper_calls > 0 ? reaper_call_s * 1000.0 / reaper_calls : 0;
   const double slots_held = busy_window > 0 ? reaper_call_s / busy_window : 0;
   // Of the capacity in the busy window: slots without a call, time of a call spent outside
@@ -297,8 +299,8 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   std::printf("  mean call %.2f ms at the reaper: %.2f ms per call outside the fake's handler (client, kernel, "
               "wake-ups); calls in flight at the reaper %.2f of %d\n",
               reaper_call_ms, reaper_call_ms - mean_call_ms, slots_held, o.max_in_flight);
-  std::printf("  unused capacity of the busy window: no call in flight at the reaper %.1f %%, calls' time outside the fake %.1f %%, the "
-              "fake's handler beyond %d ms %.1f %%\n",
+  std::printf("  unused capacity of the busy window: no call in flight at the reaper %.1f %%, calls' time "
+              "outside the fake %.1f %%, the fake's handler beyond %d ms %.1f %%\n",
               idle_pct, outside_pct, o.latency_ms, slow_pct);
   std::printf("  first reaping call %.2f s after the first expiry; CPU over %.1f s: reaper %.2f cores, postgres "
               "%.2f cores, fake Prefect (this process) %.2f cores; load %.2f\n",
