@@ -268,10 +268,10 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   const double reaper_call_s = metric_delta(kCallSum);
   const double reaper_calls = metric_delta(kCallCount);
   const double reaper_call_ms = reaper_calls > 0 ? reaper_call_s * 1000.0 / reaper_calls : 0;
-  const double slots_held = busy_window > 0 ? reaper_call_s / busy_window : 0;
+  const double reaper_in_flight = busy_window > 0 ? reaper_call_s / busy_window : 0;
   // Of the capacity in the busy window: slots without a call, time of a call spent outside
   // the fake's handler, the handler's time beyond the nominal latency, and the rest used.
-  const double held_share = std::min(1.0, slots_held / o.max_in_flight);
+  const double held_share = std::min(1.0, reaper_in_flight / o.max_in_flight);
   const double idle_pct = (1.0 - held_share) * 100;
   const double outside_pct =
       reaper_call_ms > 0 ? held_share * std::max(0.0, reaper_call_ms - mean_call_ms) / reaper_call_ms * 100 : 0;
@@ -298,7 +298,7 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
               o.max_in_flight, mean_call_ms, o.latency_ms);
   std::printf("  mean call %.2f ms at the reaper: %.2f ms per call outside the fake's handler (client, kernel, "
               "wake-ups); calls in flight at the reaper %.2f of %d\n",
-              reaper_call_ms, reaper_call_ms - mean_call_ms, slots_held, o.max_in_flight);
+              reaper_call_ms, reaper_call_ms - mean_call_ms, reaper_in_flight, o.max_in_flight);
   std::printf("  unused capacity of the busy window: no call in flight at the reaper %.1f %%, calls' time "
               "outside the fake %.1f %%, the fake's handler beyond %d ms %.1f %%\n",
               idle_pct, outside_pct, o.latency_ms, slow_pct);
@@ -325,7 +325,7 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
               static_cast<double>(calls.size()) / static_cast<double>(acked), capacity, share_total, share_busy,
               mean_in_flight, mean_call_ms, secs(first_call - first_expiry), reaper_cpu / std::max(from_expiry, 0.001),
               pg_cpu / std::max(from_expiry, 0.001), fake_cpu / std::max(from_expiry, 0.001), load0,
-              reaper_call_ms, slots_held, idle_pct, outside_pct, slow_pct);
+              reaper_call_ms, reaper_in_flight, idle_pct, outside_pct, slow_pct);
   std::fflush(stdout);
   return crashed == acked ? 0 : 1;
 }
