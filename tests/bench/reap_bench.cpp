@@ -207,10 +207,9 @@ int run_mass(const Options& o, fake::FakePrefect& prefect, const std::string& de
   double retried = 0, reaped = 0;
   while (Steady::now() < deadline) {
     std::this_thread::sleep_for(250ms);
-    auto m = reaper.metrics();
-    m_end = m;
-    retried = bench::BenchReaper::metric_sum(m, "lifeline_reaper_retries_scheduled_total");
-    reaped = bench::BenchReaper::metric_sum(m, "lifeline_reaper_reaps_total");
+    m_end = reaper.metrics();
+    retried = bench::BenchReaper::metric_sum(m_end, "lifeline_reaper_retries_scheduled_total");
+    reaped = bench::BenchReaper::metric_sum(m_end, "lifeline_reaper_reaps_total");
     if (retried >= static_cast<double>(acked) || reaped >= static_cast<double>(acked)) break;
   }
   const double reaper_cpu = bench::tree_cpu_seconds(reaper.pid()) - reaper_cpu0;
