@@ -155,6 +155,11 @@ bool FakePrefect::pause_for(std::chrono::milliseconds d) {
   return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
+bool FakePrefect::pause_until(std::chrono::steady_clock::time_point t) {
+  std::unique_lock lock(mu_);
+  return !stop_cv_.wait_until(lock, t, [this] { return stopping_; });
+}
+
 void FakePrefect::handle(const httplib::Request& req, httplib::Response& res) {
   if (req.path.rfind("/__fake/", 0) == 0) {
     handle_control(req, res);
@@ -175,24 +180,25 @@ void FakePrefect::handle_api(const httplib::Request& req, httplib::Response& res
     rec.time = now_locked();
     action = faults_.next(req.method, req.path, started);
   }
-  auto finish = [&](int status) {
-    rec.status = status;
-    rec.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    std::lock_guard lock(mu_);
-    calls_.add(std::move(rec));
-  };
-  if (!pause_for(action.delay_before)) {
-    write_reply(injected(503), res);
-    return finish(503);
-  }
-  if (action.drop_before) {
+  std::optional<Reply> answer = answer_api(req, action);
+  // The latency is the call's time at the fake, from its arrival: the handling above is
+  // part of it, as a server's own work is part of its answer time.
+  if (!pause_until(started + action.answer_after)) answer = injected(503);
+  if (answer) {
+    write_reply(*answer, res);
+  } else {
     drop_connection(req.remote_addr, req.remote_port, req.local_port);
-    return finish(0);
   }
-  if (action.status_before) {
-    write_reply(injected(*action.status_before), res);
-    return finish(*action.status_before);
-  }
+  rec.status = answer ? answer->status : 0;
+  rec.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  std::lock_guard lock(mu_);
+  calls_.add(std::move(rec));
+}
+
+std::optional<Reply> FakePrefect::answer_api(const httplib::Request& req, const FaultAction& action) {
+  if (!pause_for(action.delay_before)) return injected(503);
+  if (action.drop_before) return std::nullopt;
+  if (action.status_before) return injected(*action.status_before);
 
   Reply reply;
   if (options_.authorization && !exempt_from_auth(req) &&
@@ -206,20 +212,10 @@ void FakePrefect::handle_api(const httplib::Request& req, httplib::Response& res
     reply = dispatcher_->handle(req.method, req.path.substr(4), query, req.body);
   }
 
-  if (!pause_for(action.delay_after)) {
-    write_reply(injected(503), res);
-    return finish(503);
-  }
-  if (action.drop_after) {
-    drop_connection(req.remote_addr, req.remote_port, req.local_port);
-    return finish(0);
-  }
-  if (action.status_after) {
-    write_reply(injected(*action.status_after), res);
-    return finish(*action.status_after);
-  }
-  write_reply(reply, res);
-  finish(reply.status);
+  if (!pause_for(action.delay_after)) return injected(503);
+  if (action.drop_after) return std::nullopt;
+  if (action.status_after) return injected(*action.status_after);
+  return reply;
 }
 
 void FakePrefect::handle_control(const httplib::Request& req, httplib::Response& res) {

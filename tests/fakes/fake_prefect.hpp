@@ -59,7 +59,7 @@ struct RouteContext;
 struct FakePrefectOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port; read it back with port()
-  std::chrono::milliseconds latency{0};   // added before every /api call is handled
+  std::chrono::milliseconds latency{0};   // each /api call's time at the fake, from its arrival
   double fail_rate = 0.0;                 // probability of an injected 503 per /api call
   std::uint64_t seed = 1;                 // ids, failure draws
   std::size_t threads = 32;               // HTTP worker threads (one per open connection)
@@ -146,8 +146,11 @@ class FakePrefect {
   void handle(const httplib::Request& req, httplib::Response& res);
   void handle_api(const httplib::Request& req, httplib::Response& res);
   void handle_control(const httplib::Request& req, httplib::Response& res);
-  // Waits `d` unless stop() comes first; false when stopping.
+  // The answer to an /api call after its injected faults: nullopt drops the connection.
+  std::optional<Reply> answer_api(const httplib::Request& req, const FaultAction& action);
+  // Wait `d`, or until `t`, unless stop() comes first; false when stopping.
   bool pause_for(std::chrono::milliseconds d);
+  bool pause_until(std::chrono::steady_clock::time_point t);
   std::chrono::system_clock::time_point now_locked() const;
 
   FakePrefectOptions options_;

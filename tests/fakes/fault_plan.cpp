@@ -52,7 +52,7 @@ Json FaultPlan::describe(SteadyTime now) const {
 
 FaultAction FaultPlan::next(const std::string& method, const std::string& path, SteadyTime now) {
   FaultAction action;
-  action.delay_before = latency_;
+  action.answer_after = latency_;
   faults_.erase(std::remove_if(faults_.begin(), faults_.end(),
                                [&](const Active& a) {
                                  return (a.until && *a.until <= now) || (a.fault.times && a.used >= *a.fault.times);

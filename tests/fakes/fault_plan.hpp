@@ -32,6 +32,9 @@ struct Fault {
 
 // What to do to one call.
 struct FaultAction {
+  // The global latency: the answer leaves no sooner than this after the call arrived;
+  // the handling (and any injected delay) happens inside it.
+  std::chrono::milliseconds answer_after{0};
   std::chrono::milliseconds delay_before{0};
   std::chrono::milliseconds delay_after{0};
   std::optional<int> status_before, status_after;

@@ -321,6 +321,31 @@ TEST_F(FakePrefectTest, DelaysAndLatency) {
   fake_.set_latency(0ms);
 }
 
+// The latency is the call's whole time at the fake: the change is made when the call
+// arrives, and the answer leaves `latency` after that, not `latency` plus the handling.
+TEST_F(FakePrefectTest, LatencyCountsFromTheCallsArrival) {
+  std::string run = fake_.create_run(RunSpec{});
+  fake_.set_latency(2000ms);
+  std::atomic<bool> answered{false};
+  HttpAnswer answer;
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread caller([&] {
+    answer = set_state(run, kCrash);
+    answered = true;
+  });
+  auto deadline = t0 + 1500ms;
+  while (state_type(run) != "CRASHED" && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(state_type(run), "CRASHED");
+  EXPECT_FALSE(answered) << "the answer must wait out the latency";
+  caller.join();
+  EXPECT_EQ(answer.status, 201) << answer.body;
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 2000ms);
+  auto calls = fake_.calls_to("POST", "/api/flow_runs/*/set_state");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_GE(calls[0].duration, 2000ms);
+  fake_.set_latency(0ms);
+}
+
 TEST_F(FakePrefectTest, ControlApiInjectsFaultsAndMovesTime) {
   auto added = post("/__fake/faults", parse(R"({"method": "GET", "path": "/api/health", "status": 500, "times": 1})"));
   EXPECT_EQ(added.status, 201);
