@@ -242,6 +242,38 @@ void ReapService::scheduler_loop() {
     if (!db.conn) db_was_lost = true;
   };
 
+  // Claim as many jobs as there is room for: every worker busy and one slot's worth
+  // queued (queued + in progress <= workers + slots). max_in_flight is read from the
+  // slots, not from a reloaded configuration: the thread count is fixed at start.
+  // While jobs are still queued, claim only once half a slot's worth of room is free:
+  // under a backlog each claim statement then takes several jobs instead of one per
+  // finished job, and no worker waits (the queue is not empty). False when the database
+  // failed.
+  auto claim_jobs = [&](Duration claim_timeout) -> bool {
+    std::size_t room = 0;
+    bool queue_empty = true;
+    const std::size_t cap = workers_ + prefect_slots_->capacity();
+    {
+      std::lock_guard lock(queue_mu_);
+      room = outstanding_ < cap ? cap - outstanding_ : 0;
+      queue_empty = queue_.empty();
+    }
+    const std::size_t min_claim = std::max<std::size_t>(1, prefect_slots_->capacity() / 2);
+    if (room == 0 || (!queue_empty && room < min_claim)) return true;
+    auto jobs = db.store->claim(room, claim_timeout);
+    if (!jobs) {
+      db_failed(jobs.error(), "claiming reap jobs failed");
+      return false;
+    }
+    if (!jobs->empty()) {
+      std::lock_guard lock(queue_mu_);
+      for (auto& j : *jobs) queue_.push_back(std::move(j));
+      outstanding_ += jobs->size();
+      queue_cv_.notify_all();
+    }
+    return true;
+  };
+
   while (!stopping_.load()) {
     auto cfg = config();
     const Duration interval = cfg->reaper.interval;
@@ -285,8 +317,15 @@ void ReapService::scheduler_loop() {
             break;
           }
           next_expiry = d->next_expiry;
-          if (d->expired + d->released > 0)
+          if (d->expired + d->released > 0) {
             log_.info("dead leases detected", {{"expired", d->expired}, {"released", d->released}});
+            // Hand the jobs out before looking for more: when thousands of leases expire
+            // together, the workers start after the first batch, not after all of them.
+            if (!prefect_paused() && !claim_jobs(cfg->reaper.claim_timeout)) {
+              ok = false;
+              break;
+            }
+          }
           if (static_cast<std::size_t>(d->expired) < cfg->reaper.batch_size &&
               static_cast<std::size_t>(d->released) < cfg->reaper.batch_size)
             break;
@@ -316,35 +355,7 @@ void ReapService::scheduler_loop() {
         }
       }
 
-      // Claim as many jobs as there is room for: every worker busy and one slot's worth
-      // queued (queued + in progress <= workers + slots). max_in_flight is read from the
-      // slots, not from a reloaded configuration: the thread count is fixed at start.
-      // While jobs are still queued, claim only once half a slot's worth of room is free:
-      // under a backlog each claim statement then takes several jobs instead of one per
-      // finished job, and no worker waits (the queue is not empty).
-      if (ok && !prefect_paused()) {
-        std::size_t room = 0;
-        bool queue_empty = true;
-        const std::size_t cap = workers_ + prefect_slots_->capacity();
-        {
-          std::lock_guard lock(queue_mu_);
-          room = outstanding_ < cap ? cap - outstanding_ : 0;
-          queue_empty = queue_.empty();
-        }
-        const std::size_t min_claim = std::max<std::size_t>(1, prefect_slots_->capacity() / 2);
-        if (room > 0 && (queue_empty || room >= min_claim)) {
-          auto jobs = db.store->claim(room, cfg->reaper.claim_timeout);
-          if (!jobs) {
-            ok = false;
-            db_failed(jobs.error(), "claiming reap jobs failed");
-          } else if (!jobs->empty()) {
-            std::lock_guard lock(queue_mu_);
-            for (auto& j : *jobs) queue_.push_back(std::move(j));
-            outstanding_ += jobs->size();
-            queue_cv_.notify_all();
-          }
-        }
-      }
+      if (ok && !prefect_paused()) ok = claim_jobs(cfg->reaper.claim_timeout);
       if (ok) last_db_ok = clock_.steady_now();
     } else {
       db_was_lost = true;
