@@ -81,10 +81,11 @@ struct Db {
     return true;
   }
   void drop_if_broken() {
-    if (conn && !conn->healthy()) {
-      store.reset();
-      conn.reset();
-    }
+    if (conn && !conn->healthy()) close();
+  }
+  void close() {
+    store.reset();
+    conn.reset();
   }
 };
 
@@ -392,7 +393,16 @@ void ReapService::worker_loop(std::size_t index) {
     ReapJob job;
     {
       std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_.load(); });
+      const auto ready = [&] { return !queue_.empty() || stopping_.load(); };
+      // A worker without work gives its database connection back after a while: a replica
+      // at rest holds its three own connections, not one per worker (2 x max_in_flight).
+      if (db.conn && !queue_cv_.wait_for(lock, worker_idle_close_, ready)) {
+        lock.unlock();
+        db.close();
+        log.debug("idle reap worker closed its database connection");
+        continue;
+      }
+      queue_cv_.wait(lock, ready);
       if (queue_.empty()) return;  // stopping and nothing left to hand back
       job = std::move(queue_.front());
       queue_.pop_front();

@@ -8,7 +8,8 @@
 //   refreshes the gauges, and claims runnable jobs (FOR UPDATE SKIP LOCKED) into a bounded
 //   in-memory queue;
 // - 2 x prefect.max_in_flight worker threads, each owning one keep-alive Prefect client and
-//   one database connection, each carrying one job at a time through the pipeline
+//   one database connection (opened for a job, closed after a minute without one), each
+//   carrying one job at a time through the pipeline
 //   (ReapWorker). A worker holds one of max_in_flight shared slots (PrefectSlots) only while
 //   a request is in flight, so at most max_in_flight reap requests are in flight towards
 //   Prefect, and a worker's database time between two requests does not idle a slot;
@@ -22,6 +23,7 @@
 // Thread-safety: start/stop from one owner thread; reload, wake and run_status from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -67,6 +69,9 @@ class ReapService final : public BackgroundService {
   // How many pages of runs (prefect::kMaxPageSize each) one orphan sweep reads per state
   // before the next sweep goes on from there (see SweepCursor); default 50. Before start().
   void set_orphan_pages_per_pass(int pages) { orphan_pages_per_pass_ = pages < 1 ? 1 : pages; }
+  // How long a reap worker keeps its database connection without a job; default 60 s.
+  // Before start().
+  void set_worker_idle_close(std::chrono::milliseconds d) { worker_idle_close_ = d; }
 
   RunStatusSource& run_status() { return status_cache_; }
   const std::string& replica_id() const { return replica_; }
@@ -95,6 +100,7 @@ class ReapService final : public BackgroundService {
   std::atomic<std::uint64_t> config_generation_{0};
 
   int orphan_pages_per_pass_ = 50;
+  std::chrono::milliseconds worker_idle_close_{60'000};
   RunStatusCache status_cache_;
   DeploymentNames deployment_names_;
 

@@ -99,6 +99,41 @@ TEST_F(ReapServiceTest, LeaseIsDetectedAtItsExpiryNotAtTheNextInterval) {
   EXPECT_EQ(job_value(run, "reason"), "expired");
 }
 
+// A reap worker gives its database connection back after a while without a job and opens
+// one again for the next: a replica at rest holds its own connections, not one per worker.
+TEST_F(ReapServiceTest, IdleWorkersGiveTheirDatabaseConnectionsBack) {
+  // The scheduler's and the sweeper's connections (the listener has a name of its own).
+  const std::string connections =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND application_name = 'lifeline-reaper' AND pid <> pg_backend_pid()";
+  constexpr std::int64_t kAtRest = 2;
+  env.fake.set_latency(100ms);  // each job takes a while, so several workers hold connections
+  auto svc = env.service(env.config());  // max_in_flight 4: 8 workers
+  svc->set_worker_idle_close(500ms);
+  svc->start();
+  ASSERT_TRUE(wait_until([&] { return !env.value("SELECT last_sweep_at FROM lifeline_reaper_state").empty(); }, 10s));
+  std::vector<std::string> runs;
+  for (int i = 0; i < 8; ++i) {
+    runs.push_back(env.fake.create_run({.state = "RUNNING"}));
+    env.plant({.run_id = runs.back()});
+  }
+  svc->wake();
+  EXPECT_TRUE(wait_until([&] { return env.count(connections) > kAtRest; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return std::all_of(runs.begin(), runs.end(), [&](auto& r) { return job_final(r); }); },
+                         30s));
+  EXPECT_TRUE(wait_until([&] { return env.count(connections) <= kAtRest; }, 10s))
+      << env.count(connections) << " connections a while after the last job";
+
+  // The next job opens a connection again.
+  const std::string late = env.fake.create_run({.state = "RUNNING"});
+  env.plant({.run_id = late});
+  svc->wake();
+  ASSERT_TRUE(wait_until([&] { return job_final(late); }, 10s));
+  EXPECT_EQ(job_value(late, "step"), "done");
+  env.fake.set_latency(0ms);
+  svc->stop();
+}
+
 TEST_F(ReapServiceTest, WakeCallAndNonZeroExitCodeAlsoActAtOnce) {
   const std::string run = env.fake.create_run({.state = "RUNNING"});
   Config c = env.config();
