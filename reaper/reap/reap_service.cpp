@@ -394,8 +394,8 @@ void ReapService::worker_loop(std::size_t index) {
     {
       std::unique_lock lock(queue_mu_);
       const auto ready = [&] { return !queue_.empty() || stopping_.load(); };
-      // A worker without work gives its database connection back after a while: a replica
-      // at rest holds its three own connections, not one per worker (2 x max_in_flight).
+      // A worker without work gives its database connection back after a while: the
+      // service at rest holds its three own connections, not one per worker (2 x max_in_flight).
       if (db.conn && !queue_cv_.wait_for(lock, worker_idle_close_, ready)) {
         lock.unlock();
         db.close();
