@@ -93,9 +93,21 @@ ReapJob job_from_row(const PgResult& r, int i) {
   return j;
 }
 
-// $1..$22: the job's recorded fields, the answer, the replica and the audit entry.
+nlohmann::json held_audit_json(const HeldRecords& held) {
+  if (held.audit.empty()) return nullptr;
+  auto out = nlohmann::json::array();
+  for (const auto& [step, a] : held.audit) {
+    nlohmann::json e = {{"step", std::string(to_string(step))}, {"decision", a.decision}, {"reason", a.reason}};
+    if (!a.detail.is_null()) e["detail"] = a.detail;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// $1..$24: the job's recorded fields, the answer, the replica, the audit entry and the held
+// records (each null when empty).
 void job_params(Params& p, const ReapJob& j, const AuditEntry& a, const nlohmann::json& answer,
-                const std::string& replica) {
+                const std::string& replica, const HeldRecords& held) {
   auto id = [](const std::string& s) { return s.empty() ? std::optional<std::string>() : std::optional(s); };
   p.text(j.run_id).text(j.job_key).text(std::string(to_string(j.step)));
   p.opt(id(j.seen_state_id)).opt(id(j.crash_transition_id)).opt(id(j.crashed_state_id));
@@ -104,6 +116,7 @@ void job_params(Params& p, const ReapJob& j, const AuditEntry& a, const nlohmann
   p.text(j.retry_message).num(j.retry_attempt).num(j.failures).text(a.reason);
   p.json(answer).text(replica).opt(id(j.concurrency_lease_probe));
   p.num(j.freed_task_runs).num(j.freed_subflows).text(a.decision).json(a.detail);
+  p.json(held_audit_json(held)).json(held.answers.empty() ? nlohmann::json() : held.answers);
 }
 
 constexpr const char* kSetJob =
@@ -112,14 +125,21 @@ constexpr const char* kSetJob =
     "retry_transition_id = $10::uuid, "
     "scheduled_time = to_timestamp($11::double precision / 1000), retry_message = $12, "
     "retry_attempt = $13::integer, failures = $14::integer, note = $15, "
-    "answers = CASE WHEN $16::jsonb IS NULL THEN answers ELSE answers || jsonb_build_array($16::jsonb) END, "
+    "answers = answers || coalesce($24::jsonb, '[]'::jsonb) "
+    "          || CASE WHEN $16::jsonb IS NULL THEN '[]'::jsonb ELSE jsonb_build_array($16::jsonb) END, "
     "concurrency_lease = $18, freed_task_runs = $19::integer, freed_subflows = $20::integer, updated_at = now()";
 
 constexpr const char* kWhereClaimed = " WHERE run_id = $1::uuid AND job_key = $2 AND claimed_by = $17 ";
 
+// The held entries ($23, a JSON array), then this write's own, in that order of ids.
 constexpr const char* kAuditInsert =
     " INSERT INTO lifeline_audit (run_id, job_key, replica, step, decision, reason, detail) "
-    "SELECT run_id, job_key, $17, $3, $21, $15, $22::jsonb FROM j RETURNING id";
+    "SELECT j.run_id, j.job_key, $17, e.step, e.decision, e.reason, e.detail FROM j, "
+    "  (SELECT h->>'step' AS step, h->>'decision' AS decision, coalesce(h->>'reason', '') AS reason, "
+    "          h->'detail' AS detail, n "
+    "   FROM jsonb_array_elements(coalesce($23::jsonb, '[]'::jsonb)) WITH ORDINALITY AS held(h, n) "
+    "   UNION ALL SELECT $3, $21, $15, $22::jsonb, 9223372036854775807) e "
+    "ORDER BY e.n RETURNING id";
 
 }  // namespace
 
@@ -320,13 +340,13 @@ Result<std::vector<ReapJob>> ReapStore::claim(std::size_t limit, Duration claim_
 }
 
 Result<bool> ReapStore::save(const ReapJob& job, const AuditEntry& audit, const nlohmann::json& answer,
-                             Duration claim_timeout, bool durable) {
+                             Duration claim_timeout, bool durable, const HeldRecords& held) {
   Params p;
-  job_params(p, job, audit, answer, replica_);
+  job_params(p, job, audit, answer, replica_, held);
   p.num(claim_timeout.count());
   auto v = p.view();
   static const std::string update = std::string("UPDATE lifeline_reaps SET ") + kSetJob +
-                             ", claim_until = now() + $23::bigint * interval '1 millisecond'" + kWhereClaimed;
+                             ", claim_until = now() + $25::bigint * interval '1 millisecond'" + kWhereClaimed;
   static const std::string sql = "WITH j AS (" + update + "RETURNING run_id, job_key)" + kAuditInsert;
   // The durable form commits synchronously although the session does not: set_config(...,
   // true) sets synchronous_commit for this statement's own transaction, which is what
@@ -337,49 +357,50 @@ Result<bool> ReapStore::save(const ReapJob& job, const AuditEntry& audit, const 
       " AND (SELECT v FROM sc) = 'on' RETURNING run_id, job_key)" + kAuditInsert;
   auto r = durable ? run_prepared("reap_save_durable", durable_sql, v) : run_prepared("reap_save", sql, v);
   if (!r) return r.error();
-  return r->rows() == 1;
+  return r->rows() > 0;
 }
 
 Result<bool> ReapStore::finish(const ReapJob& job, ReapStep final_step, const std::string& outcome,
                                const AuditEntry& audit, const nlohmann::json& answer, bool retry_applied,
-                               const std::optional<WallTime>& crashed_at) {
+                               const std::optional<WallTime>& crashed_at, const HeldRecords& held) {
   ReapJob j = job;
   j.step = final_step;
   Params p;
-  job_params(p, j, audit, answer, replica_);
+  job_params(p, j, audit, answer, replica_, held);
   p.text(outcome).flag(retry_applied).time(crashed_at);
   auto v = p.view();
   static const std::string sql =
       std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
-      ", outcome = $23, finished_at = now(), claimed_by = NULL, claim_until = NULL, "
-      "crashed_at = coalesce(crashed_at, to_timestamp($25::double precision / 1000))" +
+      ", outcome = $25, finished_at = now(), claimed_by = NULL, claim_until = NULL, "
+      "crashed_at = coalesce(crashed_at, to_timestamp($27::double precision / 1000))" +
       kWhereClaimed +
       "RETURNING run_id, job_key, lease_epoch), "
       "l AS (UPDATE lifeline_leases ls SET state = 'reaped', state_changed_at = now() FROM j "
       "      WHERE ls.run_id = j.run_id AND j.job_key LIKE 'lease:%' AND ls.epoch = j.lease_epoch "
       "        AND ls.state IN ('expired', 'released') RETURNING 1), "
       "a AS (INSERT INTO lifeline_run_attempts (run_id, attempts, last_scheduled_at) "
-      "      SELECT run_id, 1, now() FROM j WHERE $24::boolean "
+      "      SELECT run_id, 1, now() FROM j WHERE $26::boolean "
       "      ON CONFLICT (run_id) DO UPDATE SET attempts = lifeline_run_attempts.attempts + 1, "
       "        last_scheduled_at = now() RETURNING 1)" +
       kAuditInsert;
   auto r = run_prepared("reap_finish", sql, v);
   if (!r) return r.error();
-  return r->rows() == 1;
+  return r->rows() > 0;
 }
 
-Result<bool> ReapStore::defer(const ReapJob& job, Duration delay, const AuditEntry& audit) {
+Result<bool> ReapStore::defer(const ReapJob& job, Duration delay, const AuditEntry& audit,
+                              const HeldRecords& held) {
   Params p;
-  job_params(p, job, audit, nullptr, replica_);
+  job_params(p, job, audit, nullptr, replica_, held);
   p.num(delay.count());
   auto v = p.view();
   static const std::string sql = std::string("WITH j AS (UPDATE lifeline_reaps SET ") + kSetJob +
-                          ", next_attempt_at = now() + $23::bigint * interval '1 millisecond', "
+                          ", next_attempt_at = now() + $25::bigint * interval '1 millisecond', "
                           "claimed_by = NULL, claim_until = NULL" +
                           kWhereClaimed + "RETURNING run_id, job_key)" + kAuditInsert;
   auto r = run_prepared("reap_defer", sql, v);
   if (!r) return r.error();
-  return r->rows() == 1;
+  return r->rows() > 0;
 }
 
 Result<bool> ReapStore::lease_still_dead(const std::string& run_id, std::int64_t epoch) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reaper/reap/reap_job.hpp"
@@ -66,6 +67,15 @@ struct AuditEntry {
   nlohmann::json detail;  // null or an object (a Prefect answer, ...)
 };
 
+// Records a worker keeps until its job's next write, which stores them first: the answer to
+// the CRASHED proposal is written with the next step's record instead of in a statement of
+// its own (docs/reaping.md, "What a reaped run costs PostgreSQL").
+struct HeldRecords {
+  std::vector<std::pair<ReapStep, AuditEntry>> audit;  // in order, each with the step it was made at
+  nlohmann::json answers = nlohmann::json::array();    // appended before the write's own answer
+  bool empty() const { return audit.empty() && answers.empty(); }
+};
+
 class ReapStore {
  public:
   ReapStore(store::PgConnection& conn, std::string replica, Duration timeout);
@@ -94,20 +104,21 @@ class ReapStore {
   // Claims up to `limit` runnable jobs for this replica until now() + claim_timeout.
   Result<std::vector<ReapJob>> claim(std::size_t limit, Duration claim_timeout);
 
-  // Records the job's progress (all recorded fields, step), appends `answer` to its Prefect
-  // answers, extends the claim and audits. `durable`: commit synchronously. false when this
-  // replica no longer holds the claim (another replica took the job over).
+  // Records the job's progress (all recorded fields, step), appends `held.answers` and then
+  // `answer` to its Prefect answers, extends the claim and audits `held.audit` then `audit`.
+  // `durable`: commit synchronously. false when this replica no longer holds the claim
+  // (another replica took the job over). finish and defer store `held` the same way.
   Result<bool> save(const ReapJob& job, const AuditEntry& audit, const nlohmann::json& answer,
-                    Duration claim_timeout, bool durable);
+                    Duration claim_timeout, bool durable, const HeldRecords& held = {});
 
   // Ends the job (step done/skipped/failed): records outcome, closes the lease (reaped),
   // counts the retry when `retry_applied`, audits; releases the claim.
   Result<bool> finish(const ReapJob& job, ReapStep final_step, const std::string& outcome,
                       const AuditEntry& audit, const nlohmann::json& answer, bool retry_applied,
-                      const std::optional<WallTime>& crashed_at);
+                      const std::optional<WallTime>& crashed_at, const HeldRecords& held = {});
 
   // Puts the job back for later (transient failure or drain): next attempt after `delay`.
-  Result<bool> defer(const ReapJob& job, Duration delay, const AuditEntry& audit);
+  Result<bool> defer(const ReapJob& job, Duration delay, const AuditEntry& audit, const HeldRecords& held = {});
 
   // Does the lease still belong to the dead incarnation (same epoch, expired or released)?
   Result<bool> lease_still_dead(const std::string& run_id, std::int64_t epoch);

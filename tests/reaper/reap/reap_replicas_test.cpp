@@ -64,6 +64,34 @@ TEST(ReapReplicas, AnAnswerLostAfterTheCrashIsRecognisedByTheNextReaper) {
   EXPECT_EQ(env.fake.flow_run(run)->at("state_name"), "AwaitingRetry");
 }
 
+TEST(ReapReplicas, AFailureWhileFreeingKeepsTheHeldCrashAnswer) {
+  ReapEnv env;
+  const std::string run = env.fake.create_run({.state = "RUNNING", .with_deployment = true});
+  env.exec("UPDATE lifeline_reaper_state SET last_sweep_at = now()");
+  // The crash is accepted; the next call (the task-run search that frees slots) fails, so the
+  // job is deferred with the crash answer the worker held, then taken up by another replica.
+  env.fake.inject(fp::Fault{.method = "POST", .path = "/api/task_runs/filter", .kind = fp::FaultKind::Status,
+                            .status = 503, .times = 1});
+  auto a = env.service(env.config());
+  a->start();
+  env.plant({.run_id = run, .expires_in_ms = 100});
+  ASSERT_TRUE(wait_until([&] { return env.value("SELECT failures FROM lifeline_reaps") == "1"; }, 10s));
+  a->stop();
+  EXPECT_EQ(env.value("SELECT step FROM lifeline_reaps"), "freeing");
+  EXPECT_EQ(env.value("SELECT string_agg(decision, ' ' ORDER BY id) FROM lifeline_audit"),
+            "crash crash_accepted deferred");
+  EXPECT_EQ(env.value("SELECT answers->0->>'status' FROM lifeline_reaps"), "ACCEPT");
+
+  auto b = env.service(env.config());
+  b->start();
+  ASSERT_TRUE(wait_until([&] { return all_final(env, 1); }, 10s));
+  EXPECT_EQ(env.set_state_calls(run, "CRASHED"), 1u);
+  EXPECT_EQ(env.set_state_calls(run, "SCHEDULED"), 1u);
+  EXPECT_EQ(env.value("SELECT string_agg(decision, ' ' ORDER BY id) FROM lifeline_audit"),
+            "crash crash_accepted deferred freed retry_scheduled");
+  b->stop();
+}
+
 TEST(ReapReplicas, AServiceStoppedMidPipelineIsFinishedByAnotherWithoutRepeats) {
   ReapEnv env;
   std::vector<std::string> runs;

@@ -61,8 +61,16 @@ TEST_F(ReapServiceTest, ExpiredLeaseGetsOneCrashedThenOneAwaitingRetry) {
   EXPECT_EQ(job_value(run, "outcome"), "crashed");
   EXPECT_EQ(env.value("SELECT state FROM lifeline_leases WHERE run_id = '" + run + "'"), "reaped");
   EXPECT_EQ(env.value("SELECT attempts FROM lifeline_run_attempts WHERE run_id = '" + run + "'"), "1");
-  EXPECT_GE(env.count("SELECT count(*) FROM lifeline_audit WHERE run_id = '" + run + "'"), 3);
-  EXPECT_GE(env.count("SELECT jsonb_array_length(answers) FROM lifeline_reaps WHERE run_id = '" + run + "'"), 2);
+  // Every decision in order, each at its step: the crash answer is held until the slots
+  // are freed and then written first. The answers: the crash, the freeing calls (none
+  // here), the retry.
+  EXPECT_EQ(env.value("SELECT string_agg(step || ':' || decision, ' ' ORDER BY id) FROM lifeline_audit "
+                      "WHERE run_id = '" + run + "'"),
+            "crashing:crash freeing:crash_accepted rescheduling:freed done:retry_scheduled");
+  EXPECT_EQ(env.value("SELECT (answers->0->>'status') || ' ' || jsonb_typeof(answers->1) || ' ' || "
+                      "(answers->2->'state'->>'name') || ' ' || jsonb_array_length(answers) "
+                      "FROM lifeline_reaps WHERE run_id = '" + run + "'"),
+            "ACCEPT array AwaitingRetry 3");
   EXPECT_EQ(env.metrics.reaps("expired", "crashed").Value(), 1);
   EXPECT_EQ(env.metrics.retries_scheduled().Value(), 1);
   svc->stop();

@@ -1,7 +1,7 @@
 // The reap pipeline's job records against a real PostgreSQL: a job's step records and claims
-// are HOT updates (no index entry per step, see migration 004), the durable step record
-// leaves the session's asynchronous commits alone, and a record for a claim that was lost
-// writes nothing.
+// are HOT updates (no index entry per step, see migration 004), records a worker held are
+// written first and in order, the durable step record leaves the session's asynchronous
+// commits alone, and a record for a claim that was lost writes nothing.
 #include <gtest/gtest.h>
 
 #include "reaper/reap/reap_store.hpp"
@@ -54,6 +54,36 @@ TEST_F(ReapStoreTest, StepRecordsAndClaimsAreHotUpdates) {
   EXPECT_EQ(env_.count("SELECT count(*) FROM lifeline_reaps WHERE finished_at IS NULL"), 1);
 }
 
+TEST_F(ReapStoreTest, HeldRecordsAreWrittenBeforeTheWritesOwnInOrder) {
+  ReapJob job = claimed_job();
+  job.step = ReapStep::rescheduling;
+  HeldRecords held;
+  held.audit.emplace_back(ReapStep::freeing, AuditEntry{"crash_accepted", "held one", nlohmann::json{{"http", 200}}});
+  held.audit.emplace_back(ReapStep::freeing, AuditEntry{"noted", "held two", {}});
+  held.answers.push_back(nlohmann::json{{"call", "set_flow_run_state"}});
+  held.answers.push_back(nlohmann::json{{"call", "filter_task_runs"}});
+  ASSERT_TRUE(*store_->save(job, AuditEntry{"freed", "own", {}}, nlohmann::json{{"call", "own"}}, kClaim, false, held));
+  const std::string where = " FROM lifeline_audit WHERE run_id = '" + job.run_id + "'";
+  EXPECT_EQ(env_.value("SELECT string_agg(step || ':' || decision || ':' || reason || ':' || coalesce(detail::text, "
+                       "'null'), ' | ' ORDER BY id)" + where),
+            "freeing:crash_accepted:held one:{\"http\": 200} | freeing:noted:held two:null | "
+            "rescheduling:freed:own:null");
+  EXPECT_EQ(env_.value("SELECT answers::text FROM lifeline_reaps WHERE run_id = '" + job.run_id + "'"),
+            "[{\"call\": \"set_flow_run_state\"}, {\"call\": \"filter_task_runs\"}, {\"call\": \"own\"}]");
+
+  // finish stores held records the same way, after the answers already there.
+  HeldRecords more;
+  more.audit.emplace_back(ReapStep::rescheduling, AuditEntry{"late", "held three", {}});
+  more.answers.push_back(nlohmann::json{{"call", "late"}});
+  auto finished = store_->finish(job, ReapStep::done, "crashed", AuditEntry{"done", "end", {}}, nullptr, false,
+                                 std::nullopt, more);
+  ASSERT_TRUE(finished) << finished.error().message;
+  EXPECT_TRUE(*finished);
+  EXPECT_EQ(env_.value("SELECT string_agg(decision, ' ' ORDER BY id)" + where), "crash_accepted noted freed late done");
+  EXPECT_EQ(env_.value("SELECT answers->>-1 FROM lifeline_reaps WHERE run_id = '" + job.run_id + "'"),
+            "{\"call\": \"late\"}");
+}
+
 TEST_F(ReapStoreTest, TheDurableRecordLeavesTheSessionAsynchronous) {
   ReapJob job = claimed_job();
   job.step = ReapStep::crashing;
@@ -70,15 +100,21 @@ TEST_F(ReapStoreTest, ARecordForALostClaimWritesNothing) {
   ReapJob job = claimed_job();
   env_.exec("UPDATE lifeline_reaps SET claimed_by = 'replica-other' WHERE run_id = '" + job.run_id + "'");
   job.step = ReapStep::crashing;
+  HeldRecords held;
+  held.audit.emplace_back(ReapStep::freeing, AuditEntry{"crash_accepted", "held", {}});
+  held.answers.push_back(nlohmann::json{{"call", "x"}});
   for (bool durable : {true, false}) {
-    auto saved = store_->save(job, AuditEntry{"crash", "test", {}}, nullptr, kClaim, durable);
+    auto saved = store_->save(job, AuditEntry{"crash", "test", {}}, nullptr, kClaim, durable, held);
     ASSERT_TRUE(saved) << saved.error().message;
     EXPECT_FALSE(*saved);
   }
   auto finished = store_->finish(job, ReapStep::done, "crashed", AuditEntry{"done", "test", {}}, nullptr, false,
-                                 std::nullopt);
+                                 std::nullopt, held);
   ASSERT_TRUE(finished);
   EXPECT_FALSE(*finished);
+  auto deferred = store_->defer(job, Duration{0}, AuditEntry{"deferred", "test", {}}, held);
+  ASSERT_TRUE(deferred);
+  EXPECT_FALSE(*deferred);
   EXPECT_EQ(env_.value("SELECT step FROM lifeline_reaps WHERE run_id = '" + job.run_id + "'"), "detected");
   EXPECT_EQ(env_.count("SELECT count(*) FROM lifeline_audit WHERE run_id = '" + job.run_id + "'"), 0);
 }
