@@ -91,6 +91,9 @@ StartResult FakePrefect::start() {
     std::lock_guard lock(mu_);
     catalog_ = std::move(catalog);
     dispatcher_ = std::move(dispatcher);
+  }
+  {
+    std::lock_guard lock(stop_mu_);
     stopping_ = false;
   }
 
@@ -127,7 +130,7 @@ StartResult FakePrefect::start() {
 
 void FakePrefect::stop() {
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(stop_mu_);
     stopping_ = true;
   }
   stop_cv_.notify_all();
@@ -149,14 +152,9 @@ std::chrono::system_clock::time_point FakePrefect::now() const {
   return now_locked();
 }
 
-bool FakePrefect::pause_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  if (d.count() <= 0) return !stopping_;
-  return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
-}
-
 bool FakePrefect::pause_until(std::chrono::steady_clock::time_point t) {
-  std::unique_lock lock(mu_);
+  std::unique_lock lock(stop_mu_);
+  if (std::chrono::steady_clock::now() >= t) return !stopping_;  // no wait, no system call
   return !stop_cv_.wait_until(lock, t, [this] { return stopping_; });
 }
 
@@ -196,7 +194,7 @@ void FakePrefect::handle_api(const httplib::Request& req, httplib::Response& res
 }
 
 std::optional<Reply> FakePrefect::answer_api(const httplib::Request& req, const FaultAction& action) {
-  if (!pause_for(action.delay_before)) return injected(503);
+  if (!pause_until(std::chrono::steady_clock::now() + action.delay_before)) return injected(503);
   if (action.drop_before) return std::nullopt;
   if (action.status_before) return injected(*action.status_before);
 
@@ -212,7 +210,7 @@ std::optional<Reply> FakePrefect::answer_api(const httplib::Request& req, const 
     reply = dispatcher_->handle(req.method, req.path.substr(4), query, req.body);
   }
 
-  if (!pause_for(action.delay_after)) return injected(503);
+  if (!pause_until(std::chrono::steady_clock::now() + action.delay_after)) return injected(503);
   if (action.drop_after) return std::nullopt;
   if (action.status_after) return injected(*action.status_after);
   return reply;

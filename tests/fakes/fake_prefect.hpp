@@ -148,8 +148,8 @@ class FakePrefect {
   void handle_control(const httplib::Request& req, httplib::Response& res);
   // The answer to an /api call after its injected faults: nullopt drops the connection.
   std::optional<Reply> answer_api(const httplib::Request& req, const FaultAction& action);
-  // Wait `d`, or until `t`, unless stop() comes first; false when stopping.
-  bool pause_for(std::chrono::milliseconds d);
+  // Waits until `t` (returns at once when it has passed) unless stop() comes first; false
+  // when stopping.
   bool pause_until(std::chrono::steady_clock::time_point t);
   std::chrono::system_clock::time_point now_locked() const;
 
@@ -158,6 +158,8 @@ class FakePrefect {
   const lifeline::Clock* clock_;
 
   mutable std::mutex mu_;
+  // Its own lock, so that a paused call wakes without waiting for the store's.
+  std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::chrono::milliseconds time_offset_{0};

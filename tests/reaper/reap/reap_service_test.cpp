@@ -23,9 +23,11 @@ class ReapServiceTest : public ::testing::Test {
   std::unique_ptr<ReapService> start(const Config& c) {
     auto s = env.service(c);
     s->start();
-    EXPECT_TRUE(wait_until([&] { return !env.value("SELECT last_sweep_at FROM lifeline_reaper_state").empty(); },
-                           10s));
+    EXPECT_TRUE(first_sweep_done());
     return s;
+  }
+  bool first_sweep_done() {
+    return wait_until([&] { return !env.value("SELECT last_sweep_at FROM lifeline_reaper_state").empty(); }, 10s);
   }
   std::string job_value(const std::string& run, const std::string& column) {
     return env.value("SELECT " + column + " FROM lifeline_reaps WHERE run_id = '" + run + "'");
@@ -119,7 +121,7 @@ TEST_F(ReapServiceTest, IdleWorkersGiveTheirDatabaseConnectionsBack) {
   auto svc = env.service(env.config());  // max_in_flight 4: 8 workers
   svc->set_worker_idle_close(500ms);
   svc->start();
-  ASSERT_TRUE(wait_until([&] { return !env.value("SELECT last_sweep_at FROM lifeline_reaper_state").empty(); }, 10s));
+  ASSERT_TRUE(first_sweep_done());
   std::vector<std::string> runs;
   for (int i = 0; i < 8; ++i) {
     runs.push_back(env.fake.create_run({.state = "RUNNING"}));
