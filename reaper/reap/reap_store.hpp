@@ -73,7 +73,6 @@ struct AuditEntry {
 struct HeldRecords {
   std::vector<std::pair<ReapStep, AuditEntry>> audit;  // in order, each with the step it was made at
   nlohmann::json answers = nlohmann::json::array();    // appended before the write's own answer
-  bool empty() const { return audit.empty() && answers.empty(); }
 };
 
 class ReapStore {

@@ -303,9 +303,9 @@ JobEnd ReapWorker::run(ReapJob job, const Config& config, const std::atomic<bool
         if (listener_ != nullptr) listener_->run_changed(s.job.run_id);
         auto rd = plan_retry(s.job, ctx);
         if (!rd) return JobEnd::db_error;
-        // Recorded with the next write, after the slots are freed: a statement of its own
-        // cost PostgreSQL a sixth of a reaped run. A replica that stops before that write
-        // resumes at `crashing`, finds its own Crashed state and frees the slots again.
+        // Recorded with the next write, after the slots are freed, instead of in one of a
+        // retried run's six statements. A replica that stops before that write resumes at
+        // `crashing`, finds its own Crashed state and frees the slots again.
         s.held.audit.emplace_back(ReapStep::freeing,
                                   AuditEntry{answer->accepted() ? "crash_accepted" : "crash_duplicate",
                                              "CRASHED set; retry: " + rd->why, aj});
