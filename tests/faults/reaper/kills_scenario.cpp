@@ -121,7 +121,7 @@ ScenarioResult run_kills_scenario(ScenarioContext& ctx) {
     const std::string snapshot = db.pipeline_snapshot() + " crash_applied=" + std::to_string(crash_applied_jobs(db, fake));
     for (const auto& [step, n] : parse_snapshot(snapshot))
       if (n > 0) ++interrupted[step];
-    std::cout << "  kill " << (k + 1) << "/" << kills << (k >= kills ? " (extra)" : "") << " slot=" << slot << slot << " after=" << delay_ms
+    std::cout << "  kill " << (k + 1) << "/" << kills << (k >= kills ? " (extra)" : "") << " slot=" << slot << " after=" << delay_ms
               << "ms pipeline: " << snapshot << std::endl;
     reapers.start(slot);
   }
